@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "common/bytes.h"
+
+namespace ttfs::net {
+
+// The hot message, IMFilePullDataRsp, read and written by hand so that its
+// payload is never copied by a protobuf object: the parsed view points into
+// the PDU's own bytes, and a built PDU leaves room for the payload to be
+// filled in place (by pread, or by the caller's memcpy).
+
+struct PullDataRspView {
+  uint32_t result_code = 0;
+  std::string_view task_id;
+  uint32_t user_id = 0;
+  uint32_t offset = 0;
+  std::span<const uint8_t> file_data;
+};
+
+// Parses a PULL_DATA_RSP body with protobuf's wire rules (fields in any
+// order, the last of a repeated scalar wins, unknown fields skipped). Returns
+// nullopt when the body is malformed or a required field is missing.
+std::optional<PullDataRspView> parse_pull_data_rsp(std::span<const uint8_t> body);
+
+struct PullDataRspBuilder {
+  Bytes pdu;           // the whole PDU, header included
+  size_t data_offset;  // where the caller writes `data_size` payload bytes
+};
+
+// Builds a PULL_DATA_RSP PDU with file_data last (as protobuf itself
+// serialises it) and its payload bytes left for the caller to fill.
+PullDataRspBuilder build_pull_data_rsp(uint16_t seq_num, uint32_t result_code,
+                                       std::string_view task_id, uint32_t user_id, uint32_t offset,
+                                       size_t data_size);
+
+}  // namespace ttfs::net

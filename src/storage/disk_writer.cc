@@ -1,0 +1,379 @@
+#include "storage/disk_writer.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+
+#include "storage/meta_io.h"
+
+namespace ttfs::storage {
+
+namespace {
+
+size_t iov_max() {
+  const long n = ::sysconf(_SC_IOV_MAX);
+  return n > 0 ? static_cast<size_t>(n) : 16;  // 16 is POSIX's guaranteed minimum
+}
+
+}  // namespace
+
+DiskWriter::DiskWriter(StoreLayout layout, CompletionSink sink, DiskWriterOptions options)
+    : layout_(std::move(layout)), sink_(std::move(sink)), options_(std::move(options)) {
+  batch_.resize(std::max<size_t>(options_.max_batch, 1));
+  iov_.reserve(iov_max());
+}
+
+DiskWriter::~DiskWriter() { stop(); }
+
+void DiskWriter::start() {
+  std::lock_guard lock(lifecycle_mu_);
+  if (started_ || stopped_) return;
+  started_ = true;
+  thread_ = std::thread([this] { run(); });
+  spdlog::info("disk writer started on {}", layout_.root().string());
+}
+
+void DiskWriter::stop() {
+  std::lock_guard lock(lifecycle_mu_);
+  if (stopped_) return;
+  stopped_ = true;
+  if (!started_) {
+    // Ops queued before a start() that never came are still owed completions.
+    started_ = true;
+    thread_ = std::thread([this] { run(); });
+  }
+  stopping_.store(true, std::memory_order_release);
+  submit(DiskOp{});  // ends the writer's wait now instead of at its timeout
+  thread_.join();
+  const auto s = stats();
+  spdlog::info(
+      "disk writer stopped: {} batches, {} segments in {} pwritev calls, {} bytes, {} write "
+      "errors, {} finalized, {} aborted",
+      s.batches, s.segments, s.pwritev_calls, s.bytes_written, s.write_errors, s.finalized,
+      s.aborted);
+}
+
+void DiskWriter::submit(DiskOp&& op) {
+  if (!queue_.enqueue(std::move(op))) {
+    // Only an allocation failure gets here; dropping an op would lose data
+    // silently, so fail loudly instead.
+    spdlog::critical("disk writer queue cannot grow (out of memory)");
+    std::abort();
+  }
+}
+
+DiskWriterStats DiskWriter::stats() const {
+  DiskWriterStats s;
+  s.batches = stats_.batches.load(std::memory_order_relaxed);
+  s.ops = stats_.ops.load(std::memory_order_relaxed);
+  s.segments = stats_.segments.load(std::memory_order_relaxed);
+  s.pwritev_calls = stats_.pwritev_calls.load(std::memory_order_relaxed);
+  s.bytes_written = stats_.bytes_written.load(std::memory_order_relaxed);
+  s.write_errors = stats_.write_errors.load(std::memory_order_relaxed);
+  s.finalized = stats_.finalized.load(std::memory_order_relaxed);
+  s.aborted = stats_.aborted.load(std::memory_order_relaxed);
+  return s;
+}
+
+void DiskWriter::run() noexcept {
+  moodycamel::ConsumerToken token(queue_);
+  for (;;) {
+    size_t n =
+        queue_.wait_dequeue_bulk_timed(token, batch_.begin(), batch_.size(), options_.idle_wait);
+    if (n > 0) process(n);
+    if (stopping_.load(std::memory_order_acquire)) {
+      // Everything enqueued before stop() set the flag is visible now; take
+      // it all before leaving.
+      while ((n = queue_.try_dequeue_bulk(token, batch_.begin(), batch_.size())) > 0) process(n);
+      break;
+    }
+  }
+  if (!open_.empty()) {
+    spdlog::info("disk writer: {} uploads left partial at stop (resumable)", open_.size());
+  }
+  open_.clear();
+}
+
+void DiskWriter::process(size_t count) {
+  bump(stats_.batches);
+  bump(stats_.ops, count);
+  for (size_t i = 0; i < count; ++i) {
+    DiskOp& op = batch_[i];
+    switch (op.kind) {
+      case DiskOp::Kind::kWake: break;
+      case DiskOp::Kind::kBegin: apply_begin(op); break;
+      case DiskOp::Kind::kWrite: apply_write(i); break;
+      case DiskOp::Kind::kFinalize: apply_finalize(op); break;
+      case DiskOp::Kind::kAbort: apply_abort(op); break;
+    }
+  }
+  flush_all_pending();
+  for (size_t i = 0; i < count; ++i) {
+    // Give the payload blocks back now rather than when the slot is reused.
+    batch_[i].data = Payload{};
+    batch_[i].meta.reset();
+  }
+  deliver();
+}
+
+void DiskWriter::apply_begin(DiskOp& op) {
+  const FileMeta& meta = *op.meta;
+  const TaskId& id = meta.task_id;
+  auto answer = [&](int error) {
+    complete(op.owner, {DiskCompletion::Kind::kBegun, id, 0, 0, error});
+  };
+  if (id.is_nil()) return answer(EINVAL);
+
+  bool created = false;
+  if (const int err = make_dir(layout_.shard_dir(id), &created); err != 0) {
+    spdlog::warn("begin {}: cannot create shard directory: {}", id.str(), std::strerror(err));
+    return answer(err);
+  }
+  if (created) {
+    // The shard's own entry in the root must survive a crash too, or a file
+    // finalized in it later could vanish with it.
+    if (const int err = fsync_dir(layout_.root()); err != 0) return answer(err);
+  }
+
+  auto it = open_.find(id);
+  if (it != open_.end()) {
+    flush_pending(id, it->second);  // writes issued before this begin come first
+  } else {
+    const auto existing = read_meta_file(layout_.meta_path(id));
+    if (existing.ok() && existing.meta->complete) {
+      spdlog::warn("begin {}: refused, the file is already complete", id.str());
+      return answer(EEXIST);
+    }
+    // Only a partial upload of the same file keeps its bytes; anything else
+    // under this name (an orphan, another size) must not leak into a new one.
+    const bool resume = existing.ok() && existing.meta->file_size == meta.file_size;
+    const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (resume ? 0 : O_TRUNC);
+    UniqueFd fd(::open(layout_.data_path(id).c_str(), flags, options_.file_mode));
+    if (!fd) {
+      const int err = errno;
+      spdlog::warn("begin {}: cannot open data file: {}", id.str(), std::strerror(err));
+      return answer(err);
+    }
+    it = open_.emplace(id, OpenUpload{}).first;
+    it->second.fd = std::move(fd);
+  }
+  OpenUpload& upload = it->second;
+  upload.file_size = meta.file_size;
+
+  struct stat st;
+  int err = ::fstat(upload.fd.get(), &st) == 0 ? 0 : errno;
+  if (err == 0 && static_cast<uint64_t>(st.st_size) > meta.file_size &&
+      ::ftruncate(upload.fd.get(), static_cast<off_t>(meta.file_size)) != 0) {
+    err = errno;
+  }
+  if (err == 0) {
+    FileMeta partial = meta;
+    partial.complete = false;
+    err = write_meta_file(layout_, partial, Durability::kBuffered);
+  }
+  if (err != 0) {
+    spdlog::warn("begin {}: {}", id.str(), std::strerror(err));
+    open_.erase(it);
+  }
+  answer(err);
+}
+
+void DiskWriter::apply_write(size_t index) {
+  DiskOp& op = batch_[index];
+  const uint64_t length = op.data.size();
+  auto it = open_.find(op.task_id);
+  int error = 0;
+  if (it == open_.end()) {
+    error = EBADF;
+  } else if (length > it->second.file_size || op.offset > it->second.file_size - length) {
+    error = EINVAL;  // never write past the declared end
+  } else if (length == 0) {
+    error = 0;
+  } else {
+    OpenUpload& upload = it->second;
+    if (upload.pending.empty()) dirty_.push_back(op.task_id);
+    upload.pending.push_back(index);
+    return;
+  }
+  if (error != 0) bump(stats_.write_errors);
+  complete(op.owner, {DiskCompletion::Kind::kWritten, op.task_id, op.offset, length, error});
+}
+
+void DiskWriter::flush_all_pending() {
+  for (const TaskId& id : dirty_) {
+    auto it = open_.find(id);
+    if (it != open_.end()) flush_pending(id, it->second);
+  }
+  dirty_.clear();
+}
+
+void DiskWriter::flush_pending(const TaskId& id, OpenUpload& upload) {
+  if (upload.pending.empty()) return;
+  order_.swap(upload.pending);
+  upload.pending.clear();
+
+  // Batch indices grow in issue order, so they break offset ties the way
+  // the producer meant them.
+  auto by_offset = [this](size_t a, size_t b) {
+    return batch_[a].offset != batch_[b].offset ? batch_[a].offset < batch_[b].offset : a < b;
+  };
+  std::sort(order_.begin(), order_.end(), by_offset);
+  bool overlap = false;
+  for (size_t k = 1; k < order_.size() && !overlap; ++k) {
+    const DiskOp& prev = batch_[order_[k - 1]];
+    overlap = batch_[order_[k]].offset < prev.offset + prev.data.size();
+  }
+  if (overlap) {
+    // Overlapping rewrites must land in issue order for the last to win;
+    // they do not happen in a sane upload, so no merging for them.
+    std::sort(order_.begin(), order_.end());
+    for (size_t k = 0; k < order_.size(); ++k) write_group(id, upload, &order_[k], 1);
+  } else {
+    const size_t limit = iov_.capacity();
+    size_t start = 0;
+    while (start < order_.size()) {
+      size_t end = start + 1;
+      uint64_t next = batch_[order_[start]].offset + batch_[order_[start]].data.size();
+      while (end < order_.size() && end - start < limit && batch_[order_[end]].offset == next) {
+        next += batch_[order_[end]].data.size();
+        ++end;
+      }
+      write_group(id, upload, &order_[start], end - start);
+      start = end;
+    }
+  }
+  order_.clear();
+}
+
+void DiskWriter::write_group(const TaskId& id, OpenUpload& upload, const size_t* first,
+                             size_t count) {
+  const uint64_t offset = batch_[first[0]].offset;
+  uint64_t total = 0;
+  iov_.clear();
+  for (size_t k = 0; k < count; ++k) {
+    const Payload& data = batch_[first[k]].data;
+    // pwritev only reads through iov_base; the cast is the iovec API's, not a write.
+    iov_.push_back({const_cast<uint8_t*>(data.data()), data.size()});
+    total += data.size();
+  }
+  int error = options_.write_fault ? options_.write_fault(id, offset, total) : 0;
+  if (error == 0) {
+    uint64_t calls = 0;
+    error = pwritev_all(upload.fd.get(), iov_.data(), static_cast<int>(count), offset, &calls);
+    bump(stats_.pwritev_calls, calls);
+  }
+  for (size_t k = 0; k < count; ++k) {
+    const DiskOp& op = batch_[first[k]];
+    complete(op.owner, {DiskCompletion::Kind::kWritten, id, op.offset, op.data.size(), error});
+  }
+  bump(stats_.segments, count);
+  if (error != 0) {
+    bump(stats_.write_errors, count);
+    if (upload.first_error == 0) {
+      // Once per upload: a full disk would otherwise log every segment.
+      spdlog::warn("write {} at {}+{}: {}", id.str(), offset, total, std::strerror(error));
+      upload.first_error = error;
+    }
+  } else {
+    bump(stats_.bytes_written, total);
+  }
+}
+
+void DiskWriter::apply_finalize(DiskOp& op) {
+  const FileMeta& meta = *op.meta;
+  const TaskId& id = meta.task_id;
+  auto it = open_.find(id);
+  if (it == open_.end()) {
+    complete(op.owner, {DiskCompletion::Kind::kFinalized, id, 0, 0, EBADF});
+    return;
+  }
+  OpenUpload& upload = it->second;
+  flush_pending(id, upload);
+
+  int error = upload.first_error;
+  if (error == 0 && meta.file_size != upload.file_size) error = EINVAL;
+  if (error == 0) {
+    struct stat st;
+    if (::fstat(upload.fd.get(), &st) != 0) {
+      error = errno;
+    } else if (static_cast<uint64_t>(st.st_size) != meta.file_size) {
+      spdlog::warn("finalize {}: data is {} bytes, expected {}", id.str(), st.st_size,
+                   meta.file_size);
+      error = EINVAL;
+    }
+  }
+  // Data first, then the metadata that vouches for it: a crash in between
+  // leaves a partial file, never a complete-looking one.
+  if (error == 0 && ::fdatasync(upload.fd.get()) != 0) error = errno;
+  if (error == 0) {
+    FileMeta done = meta;
+    done.complete = true;
+    error = write_meta_file(layout_, done, Durability::kSynced);
+  }
+  if (error != 0) {
+    // The upload stays open, so an abort (or a retry) can still find it.
+    spdlog::warn("finalize {}: {}", id.str(), std::strerror(error));
+  } else {
+    open_.erase(it);
+    bump(stats_.finalized);
+    spdlog::debug("finalized {} ({} bytes)", id.str(), meta.file_size);
+  }
+  complete(op.owner, {DiskCompletion::Kind::kFinalized, id, 0, 0, error});
+}
+
+void DiskWriter::apply_abort(DiskOp& op) {
+  const TaskId& id = op.task_id;
+  auto it = open_.find(id);
+  if (it != open_.end()) {
+    // Writes issued before the abort are moot; answer them without I/O.
+    for (size_t index : it->second.pending) {
+      const DiskOp& w = batch_[index];
+      complete(w.owner, {DiskCompletion::Kind::kWritten, id, w.offset, w.data.size(), ECANCELED});
+      bump(stats_.write_errors);
+    }
+    open_.erase(it);
+  }
+  int error = remove_file(layout_.data_path(id));
+  if (const int err = remove_file(layout_.meta_path(id)); error == 0) error = err;
+  if (const int err = remove_file(layout_.meta_tmp_path(id)); error == 0) error = err;
+  if (error != 0) spdlog::warn("abort {}: {}", id.str(), std::strerror(error));
+  bump(stats_.aborted);
+  complete(op.owner, {DiskCompletion::Kind::kAborted, id, 0, 0, error});
+}
+
+void DiskWriter::complete(uint32_t owner, DiskCompletion c) {
+  for (Outbox& box : outbox_) {
+    if (box.owner == owner) {
+      box.completions.push_back(c);
+      return;
+    }
+  }
+  outbox_.push_back({owner, {}});
+  outbox_.back().completions.push_back(c);
+}
+
+void DiskWriter::deliver() {
+  for (Outbox& box : outbox_) {
+    if (box.completions.empty()) continue;
+    auto completions = std::move(box.completions);
+    box.completions.clear();
+    if (!sink_) continue;
+    try {
+      sink_(box.owner, std::move(completions));
+    } catch (const std::exception& e) {
+      // The sink runs on this thread; its failure must not end the writer.
+      spdlog::error("disk completion sink threw: {}", e.what());
+    } catch (...) {
+      spdlog::error("disk completion sink threw");
+    }
+  }
+}
+
+}  // namespace ttfs::storage

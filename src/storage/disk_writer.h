@@ -1,0 +1,120 @@
+#pragma once
+
+#include <concurrentqueue/blockingconcurrentqueue.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "storage/disk_completion.h"
+#include "storage/disk_op.h"
+#include "storage/posix_io.h"
+#include "storage/store_layout.h"
+
+namespace ttfs::storage {
+
+// Returns an errno to make one pwritev of [offset, offset+length) of a task
+// fail as if the kernel had said so, or 0 to let it run. Tests only.
+using WriteFaultHook = std::function<int(const TaskId&, uint64_t offset, uint64_t length)>;
+
+struct DiskWriterOptions {
+  size_t max_batch = 512;  // ops taken off the queue at once
+  // How long an idle writer sleeps before looking at the stop flag again;
+  // stop() also wakes it at once, so this is only a backstop.
+  std::chrono::milliseconds idle_wait{200};
+  mode_t file_mode = 0640;
+  WriteFaultHook write_fault;
+};
+
+// Counters for tests, stats pages and benchmarks; read from any thread.
+struct DiskWriterStats {
+  uint64_t batches = 0;
+  uint64_t ops = 0;
+  uint64_t segments = 0;       // write ops that reached a file
+  uint64_t pwritev_calls = 0;  // syscalls, including retries after short writes
+  uint64_t bytes_written = 0;
+  uint64_t write_errors = 0;  // segments completed with an error
+  uint64_t finalized = 0;
+  uint64_t aborted = 0;
+};
+
+// The disk-writer thread. Producers enqueue ops from any thread; the thread
+// takes them off in bulk, applies each file's control ops in order, and
+// between them merges that file's adjacent segments into single pwritev
+// calls. Its completions go to the sink once per owner per batch.
+//
+// Like muduo's AsyncLogging, the I/O runs on a whole batch swapped out of the
+// shared structure, under no lock; unlike a logger it never drops anything.
+class DiskWriter {
+ public:
+  DiskWriter(StoreLayout layout, CompletionSink sink, DiskWriterOptions options);
+  ~DiskWriter();  // stop()s
+  DiskWriter(const DiskWriter&) = delete;
+  DiskWriter& operator=(const DiskWriter&) = delete;
+
+  void start();
+  void stop();  // applies everything submitted before it, then joins; idempotent
+  void submit(DiskOp&& op);
+  DiskWriterStats stats() const;
+
+ private:
+  struct OpenUpload {
+    UniqueFd fd;
+    uint64_t file_size = 0;
+    int first_error = 0;          // a failed write bars finalize
+    std::vector<size_t> pending;  // indices into batch_ of writes not yet issued
+  };
+  struct Outbox {
+    uint32_t owner;
+    std::vector<DiskCompletion> completions;
+  };
+
+  void run() noexcept;
+  void process(size_t count);
+  void apply_begin(DiskOp& op);
+  void apply_write(size_t index);
+  void apply_finalize(DiskOp& op);
+  void apply_abort(DiskOp& op);
+  void flush_pending(const TaskId& id, OpenUpload& upload);
+  void flush_all_pending();
+  void write_group(const TaskId& id, OpenUpload& upload, const size_t* first, size_t count);
+  void complete(uint32_t owner, DiskCompletion c);
+  void deliver();
+  static void bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
+    counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+  }
+
+  const StoreLayout layout_;
+  const CompletionSink sink_;
+  const DiskWriterOptions options_;
+
+  moodycamel::BlockingConcurrentQueue<DiskOp> queue_;
+  std::atomic<bool> stopping_{false};
+  std::mutex lifecycle_mu_;  // start()/stop() only, never on the data path
+  std::thread thread_;
+  bool started_ = false;
+  bool stopped_ = false;
+
+  // Writer-thread state.
+  std::vector<DiskOp> batch_;
+  std::unordered_map<TaskId, OpenUpload> open_;
+  std::vector<TaskId> dirty_;  // uploads with pending writes in this batch
+  std::vector<size_t> order_;
+  std::vector<iovec> iov_;
+  std::vector<Outbox> outbox_;
+
+  struct AtomicStats {
+    std::atomic<uint64_t> batches{0}, ops{0}, segments{0}, pwritev_calls{0}, bytes_written{0},
+        write_errors{0}, finalized{0}, aborted{0};
+  } stats_;
+};
+
+}  // namespace ttfs::storage

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/task_id.h"
+
+namespace ttfs::storage {
+
+// What the store knows about one offline file. It is written beside the data
+// as <id>.meta; `complete` turns true only once data and metadata are durable.
+struct FileMeta {
+  TaskId task_id;
+  uint32_t from_user_id = 0;
+  uint32_t to_user_id = 0;
+  std::string file_name;
+  uint64_t file_size = 0;
+  int64_t created_at_unix = 0;
+  bool complete = false;
+
+  friend bool operator==(const FileMeta&, const FileMeta&) = default;
+};
+
+}  // namespace ttfs::storage

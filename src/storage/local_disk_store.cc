@@ -1,0 +1,108 @@
+#include "storage/local_disk_store.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <system_error>
+
+#include "storage/local_file_reader.h"
+#include "storage/meta_io.h"
+#include "storage/posix_io.h"
+
+namespace ttfs::storage {
+
+LocalDiskStore::LocalDiskStore(std::filesystem::path root, CompletionSink sink, Options options)
+    : layout_(std::move(root)), writer_(layout_, std::move(sink), std::move(options)) {}
+
+LocalDiskStore::~LocalDiskStore() { stop(); }
+
+void LocalDiskStore::start() {
+  std::error_code ec;
+  std::filesystem::create_directories(layout_.root(), ec);
+  if (ec) {
+    // Not fatal here: every begin will then fail with the errno, which the
+    // workers report per task.
+    spdlog::error("store root {}: {}", layout_.root().string(), ec.message());
+  }
+  writer_.start();
+}
+
+void LocalDiskStore::stop() { writer_.stop(); }
+
+void LocalDiskStore::begin_upload(uint32_t owner, const FileMeta& meta) {
+  DiskOp op;
+  op.kind = DiskOp::Kind::kBegin;
+  op.owner = owner;
+  op.task_id = meta.task_id;
+  op.meta = meta;
+  writer_.submit(std::move(op));
+}
+
+void LocalDiskStore::write_segment(uint32_t owner, const TaskId& id, uint64_t offset,
+                                   Payload data) {
+  DiskOp op;
+  op.kind = DiskOp::Kind::kWrite;
+  op.owner = owner;
+  op.task_id = id;
+  op.offset = offset;
+  op.data = std::move(data);
+  writer_.submit(std::move(op));
+}
+
+void LocalDiskStore::finalize_upload(uint32_t owner, const FileMeta& meta) {
+  DiskOp op;
+  op.kind = DiskOp::Kind::kFinalize;
+  op.owner = owner;
+  op.task_id = meta.task_id;
+  op.meta = meta;
+  writer_.submit(std::move(op));
+}
+
+void LocalDiskStore::abort_upload(uint32_t owner, const TaskId& id) {
+  DiskOp op;
+  op.kind = DiskOp::Kind::kAbort;
+  op.owner = owner;
+  op.task_id = id;
+  writer_.submit(std::move(op));
+}
+
+std::optional<FileMeta> LocalDiskStore::lookup_complete(const TaskId& id) {
+  const auto read = read_meta_file(layout_.meta_path(id));
+  if (!read.ok()) {
+    if (read.error == MetaError::kNotFound) {
+      // Routine for a mistyped or expired id; not worth more than debug.
+      spdlog::debug("lookup {}: no such offline file", id.str());
+    } else {
+      spdlog::warn("lookup {}: {}", id.str(), read.describe());
+    }
+    return std::nullopt;
+  }
+  const FileMeta& meta = *read.meta;
+  if (meta.task_id != id) {
+    spdlog::warn("lookup {}: metadata names another task {}", id.str(), meta.task_id.str());
+    return std::nullopt;
+  }
+  if (!meta.complete) {
+    spdlog::info("lookup {}: upload not complete", id.str());
+    return std::nullopt;
+  }
+  uint64_t size = 0;
+  if (const int err = file_size(layout_.data_path(id), &size); err != 0) {
+    spdlog::warn("lookup {}: data file: {}", id.str(), std::strerror(err));
+    return std::nullopt;
+  }
+  if (size != meta.file_size) {
+    spdlog::warn("lookup {}: data file has {} bytes, metadata says {}", id.str(), size,
+                 meta.file_size);
+    return std::nullopt;
+  }
+  return meta;
+}
+
+std::unique_ptr<FileReader> LocalDiskStore::open_reader(const TaskId& id) {
+  auto meta = lookup_complete(id);
+  if (!meta) return nullptr;
+  return LocalFileReader::open(layout_, *meta);
+}
+
+}  // namespace ttfs::storage

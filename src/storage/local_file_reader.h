@@ -1,0 +1,30 @@
+#pragma once
+
+#include <memory>
+
+#include "storage/file_reader.h"
+#include "storage/posix_io.h"
+#include "storage/store_layout.h"
+
+namespace ttfs::storage {
+
+// A FileReader over one complete local data file. The descriptor is opened
+// once, so a file removed after the login (retention, abort) still serves
+// the download already under way.
+class LocalFileReader final : public FileReader {
+ public:
+  // nullptr unless `meta` is complete and its data file is exactly file_size
+  // bytes long when opened.
+  static std::unique_ptr<LocalFileReader> open(const StoreLayout& layout, const FileMeta& meta);
+
+  const FileMeta& meta() const override { return meta_; }
+  int read_at(uint64_t offset, std::span<uint8_t> dst) override;
+
+ private:
+  LocalFileReader(FileMeta meta, UniqueFd fd) : meta_(std::move(meta)), fd_(std::move(fd)) {}
+
+  FileMeta meta_;
+  UniqueFd fd_;
+};
+
+}  // namespace ttfs::storage

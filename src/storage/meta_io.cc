@@ -1,0 +1,158 @@
+#include "storage/meta_io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "storage/crc32c.h"
+#include "storage/posix_io.h"
+#include "ttfs_store.pb.h"
+
+namespace ttfs::storage {
+
+namespace {
+
+constexpr uint8_t kMagic[4] = {'T', 'T', 'F', 'M'};
+
+void put_u16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v);
+  p[1] = static_cast<uint8_t>(v >> 8);
+}
+
+void put_u32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+uint16_t get_u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
+
+uint32_t get_u32(const uint8_t* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(p[i]) << (8 * i);
+  return v;
+}
+
+uint32_t checksum(std::span<const uint8_t> header12, std::span<const uint8_t> body) {
+  return crc32c(body, crc32c(header12));
+}
+
+MetaReadResult failure(MetaError error, int sys_error = 0) {
+  MetaReadResult r;
+  r.error = error;
+  r.sys_error = sys_error;
+  return r;
+}
+
+}  // namespace
+
+std::string MetaReadResult::describe() const {
+  switch (error) {
+    case MetaError::kNone: return "ok";
+    case MetaError::kNotFound: return "no metadata";
+    case MetaError::kIo: return std::string("cannot read metadata: ") + std::strerror(sys_error);
+    case MetaError::kTruncated: return "metadata truncated (torn write?)";
+    case MetaError::kBadMagic: return "not a ttfs metadata file (bad magic)";
+    case MetaError::kBadVersion: return "metadata from an unknown format version";
+    case MetaError::kBadLength: return "metadata length does not match its header";
+    case MetaError::kBadChecksum: return "metadata checksum mismatch (torn or corrupted)";
+    case MetaError::kBadBody: return "metadata record invalid";
+  }
+  return "unknown metadata error";
+}
+
+std::vector<uint8_t> encode_meta(const FileMeta& meta) {
+  ttfs::store::FileMetaRecord record;
+  record.set_task_id(meta.task_id.str());
+  record.set_from_user_id(meta.from_user_id);
+  record.set_to_user_id(meta.to_user_id);
+  record.set_file_name(meta.file_name);
+  record.set_file_size(meta.file_size);
+  record.set_created_at_unix(meta.created_at_unix);
+  record.set_complete(meta.complete);
+
+  const size_t body_size = record.ByteSizeLong();
+  std::vector<uint8_t> out(kMetaHeaderSize + body_size);
+  std::memcpy(out.data(), kMagic, sizeof kMagic);
+  put_u16(out.data() + 4, kMetaVersion);
+  put_u16(out.data() + 6, static_cast<uint16_t>(kMetaHeaderSize));
+  put_u32(out.data() + 8, static_cast<uint32_t>(body_size));
+  record.SerializeWithCachedSizesToArray(out.data() + kMetaHeaderSize);
+  const std::span<const uint8_t> all(out);
+  put_u32(out.data() + 12, checksum(all.first(12), all.subspan(kMetaHeaderSize)));
+  return out;
+}
+
+MetaReadResult decode_meta(std::span<const uint8_t> bytes) {
+  if (bytes.size() < kMetaHeaderSize) {
+    // A file cut short before its magic is as likely torn as foreign; only a
+    // full header can tell, so anything shorter is reported as truncated.
+    return failure(MetaError::kTruncated);
+  }
+  if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return failure(MetaError::kBadMagic);
+  if (get_u16(bytes.data() + 4) != kMetaVersion || get_u16(bytes.data() + 6) != kMetaHeaderSize) {
+    return failure(MetaError::kBadVersion);
+  }
+  if (bytes.size() > kMaxMetaFileSize) return failure(MetaError::kBadLength);
+  const uint64_t body_size = get_u32(bytes.data() + 8);
+  if (bytes.size() - kMetaHeaderSize < body_size) return failure(MetaError::kTruncated);
+  if (bytes.size() - kMetaHeaderSize > body_size) return failure(MetaError::kBadLength);
+  const auto body = bytes.subspan(kMetaHeaderSize);
+  if (checksum(bytes.first(12), body) != get_u32(bytes.data() + 12)) {
+    return failure(MetaError::kBadChecksum);
+  }
+
+  ttfs::store::FileMetaRecord record;
+  if (!record.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return failure(MetaError::kBadBody);
+  }
+  auto id = TaskId::parse(record.task_id());
+  if (!id || id->is_nil()) return failure(MetaError::kBadBody);
+  FileMeta meta;
+  meta.task_id = *id;
+  meta.from_user_id = record.from_user_id();
+  meta.to_user_id = record.to_user_id();
+  meta.file_name = record.file_name();
+  meta.file_size = record.file_size();
+  meta.created_at_unix = record.created_at_unix();
+  meta.complete = record.complete();
+  MetaReadResult r;
+  r.meta = std::move(meta);
+  return r;
+}
+
+MetaReadResult read_meta_file(const std::filesystem::path& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return failure(errno == ENOENT ? MetaError::kNotFound : MetaError::kIo, errno);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return failure(MetaError::kIo, errno);
+  if (!S_ISREG(st.st_mode)) return failure(MetaError::kIo, EISDIR);
+  if (static_cast<uint64_t>(st.st_size) > kMaxMetaFileSize) return failure(MetaError::kBadLength);
+  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  if (const int err = pread_all(fd.get(), bytes, 0); err != 0) {
+    // EIO here means the file shrank between fstat and read: treat as torn.
+    return failure(err == EIO ? MetaError::kTruncated : MetaError::kIo, err);
+  }
+  return decode_meta(bytes);
+}
+
+int write_meta_file(const StoreLayout& layout, const FileMeta& meta, Durability durability) {
+  const auto tmp = layout.meta_tmp_path(meta.task_id);
+  const auto bytes = encode_meta(meta);
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+  if (!fd) return errno;
+  int err = write_all(fd.get(), bytes);
+  if (err == 0 && durability == Durability::kSynced && ::fsync(fd.get()) != 0) err = errno;
+  fd.reset();
+  if (err == 0 && ::rename(tmp.c_str(), layout.meta_path(meta.task_id).c_str()) != 0) err = errno;
+  if (err != 0) {
+    remove_file(tmp);
+    return err;
+  }
+  if (durability == Durability::kSynced) return fsync_dir(layout.shard_dir(meta.task_id));
+  return 0;
+}
+
+}  // namespace ttfs::storage

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "storage/file_meta.h"
+#include "storage/store_layout.h"
+
+namespace ttfs::storage {
+
+// On-disk form of <id>.meta: a 16-byte header, then a ttfs.store.FileMetaRecord
+// (proto/ttfs_store.proto). All header integers are little-endian.
+//   0  magic "TTFM"     4  version (u16) = 1     6  header size (u16) = 16
+//   8  body length (u32)                         12 CRC-32C of bytes 0..11 + body
+// The exact length and the checksum make a torn, truncated or foreign file
+// fail to decode instead of being half-believed.
+inline constexpr size_t kMetaHeaderSize = 16;
+inline constexpr uint16_t kMetaVersion = 1;
+// Far above any real record (the file name is the only variable part), low
+// enough that a foreign file is never read whole into memory.
+inline constexpr size_t kMaxMetaFileSize = 64 * 1024;
+
+enum class MetaError {
+  kNone,
+  kNotFound,     // no such file
+  kIo,           // open/read failed; sys_error says why
+  kTruncated,    // shorter than its header or its declared body
+  kBadMagic,     // not ours
+  kBadVersion,   // ours, but from a newer format
+  kBadLength,    // trailing bytes, or larger than kMaxMetaFileSize
+  kBadChecksum,  // torn or corrupted
+  kBadBody,      // checksum fine but the record does not parse or is invalid
+};
+
+struct MetaReadResult {
+  std::optional<FileMeta> meta;
+  MetaError error = MetaError::kNone;
+  int sys_error = 0;
+
+  bool ok() const { return meta.has_value(); }
+  std::string describe() const;
+};
+
+std::vector<uint8_t> encode_meta(const FileMeta& meta);
+MetaReadResult decode_meta(std::span<const uint8_t> bytes);
+MetaReadResult read_meta_file(const std::filesystem::path& path);
+
+enum class Durability {
+  kBuffered,  // atomic (rename) but may be lost in a crash: the old file or the new one survives
+  kSynced,    // atomic and on stable storage when the call returns
+};
+
+// Replaces the task's metadata atomically: writes <id>.meta.tmp, (fsync),
+// renames it over <id>.meta, (fsync the directory). Returns 0 or an errno;
+// on failure the previous metadata, if any, is untouched.
+int write_meta_file(const StoreLayout& layout, const FileMeta& meta, Durability durability);
+
+}  // namespace ttfs::storage

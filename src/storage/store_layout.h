@@ -1,0 +1,47 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string_view>
+
+#include "common/task_id.h"
+
+namespace ttfs::storage {
+
+// Where an offline file lives: <root>/<shard>/<id>.data and <id>.meta, with
+// <id>.meta.tmp only while the metadata is being replaced. The shard is the
+// id's first two hex digits, so no directory grows past 1/256 of the store.
+// Paths are built only from a TaskId, whose text form is canonical by
+// construction: no client-supplied spelling ever reaches the file system.
+class StoreLayout {
+ public:
+  enum class EntryKind { kData, kMeta, kMetaTmp };
+  struct Entry {
+    TaskId task_id;
+    EntryKind kind;
+  };
+
+  static constexpr std::string_view kDataSuffix = ".data";
+  static constexpr std::string_view kMetaSuffix = ".meta";
+  static constexpr std::string_view kMetaTmpSuffix = ".meta.tmp";
+
+  explicit StoreLayout(std::filesystem::path root) : root_(std::move(root)) {}
+
+  const std::filesystem::path& root() const { return root_; }
+  std::filesystem::path shard_dir(const TaskId& id) const;
+  std::filesystem::path data_path(const TaskId& id) const;
+  std::filesystem::path meta_path(const TaskId& id) const;
+  std::filesystem::path meta_tmp_path(const TaskId& id) const;
+
+  // True for a two-lower-case-hex-digit directory name.
+  static bool is_shard_name(std::string_view name);
+  // Names a file found while scanning shard directory `shard`: nullopt unless
+  // it is <canonical id><suffix> and the id belongs in that shard, so a stray
+  // or hand-made file is never mistaken for a task's.
+  static std::optional<Entry> parse_entry(std::string_view shard, std::string_view file_name);
+
+ private:
+  std::filesystem::path root_;
+};
+
+}  // namespace ttfs::storage

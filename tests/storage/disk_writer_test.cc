@@ -1,0 +1,433 @@
+// The disk-writer thread, driven through LocalDiskStore as the workers drive it.
+#include "storage/disk_writer.h"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <random>
+
+#include "storage/local_disk_store.h"
+#include "storage/meta_io.h"
+#include "storage_test_util.h"
+
+namespace ttfs::storage {
+namespace {
+
+using Kind = DiskCompletion::Kind;
+using testing::Collector;
+using testing::make_meta;
+using testing::pattern_bytes;
+using testing::pattern_payload;
+using testing::TempDir;
+
+constexpr size_t kSegment = 32768;
+
+std::vector<uint8_t> read_all(OfflineStore& store, const TaskId& id) {
+  auto reader = store.open_reader(id);
+  if (!reader) return {};
+  std::vector<uint8_t> out(reader->meta().file_size);
+  EXPECT_EQ(reader->read_at(0, out), 0);
+  return out;
+}
+
+size_t count_errors(const std::vector<DiskCompletion>& completions) {
+  return static_cast<size_t>(std::count_if(completions.begin(), completions.end(),
+                                           [](const DiskCompletion& c) { return c.error != 0; }));
+}
+
+class DiskWriterTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  Collector collector_;  // declared before the store: the store's thread calls it
+};
+
+TEST_F(DiskWriterTest, OutOfOrderSegmentsLandAtTheirOffsets) {
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  store.start();
+  const uint64_t size = 10 * kSegment + 123;  // the last segment is short
+  FileMeta meta = make_meta(size);
+  store.begin_upload(0, meta);
+  std::vector<uint64_t> offsets;
+  for (uint64_t off = 0; off < size; off += kSegment) offsets.push_back(off);
+  std::shuffle(offsets.begin(), offsets.end(), std::mt19937(7));
+  for (uint64_t off : offsets) {
+    store.write_segment(0, meta.task_id, off,
+                        pattern_payload(1, off, std::min(kSegment, size - off)));
+  }
+  store.finalize_upload(0, meta);
+  ASSERT_TRUE(collector_.wait_for(offsets.size() + 2));
+
+  const auto all = collector_.all();
+  EXPECT_EQ(count_errors(all), 0u);
+  ASSERT_EQ(all.front().kind, Kind::kBegun);
+  ASSERT_EQ(all.back().kind, Kind::kFinalized);
+  const auto written = collector_.of_kind(Kind::kWritten);
+  ASSERT_EQ(written.size(), offsets.size());
+  std::vector<uint64_t> seen;
+  for (const auto& c : written) {
+    EXPECT_EQ(c.task_id, meta.task_id);
+    EXPECT_EQ(c.length, std::min(kSegment, size - c.offset));
+    seen.push_back(c.offset);
+  }
+  std::sort(seen.begin(), seen.end());
+  std::sort(offsets.begin(), offsets.end());
+  EXPECT_EQ(seen, offsets);
+  EXPECT_EQ(read_all(store, meta.task_id), pattern_bytes(1, size));
+}
+
+TEST_F(DiskWriterTest, AdjacentSegmentsAreCoalesced) {
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  constexpr size_t kSegments = 64;
+  constexpr size_t kSmall = 4096;
+  FileMeta meta = make_meta(kSegments * kSmall);
+  // Everything is queued before the thread runs, so it arrives as one batch.
+  store.begin_upload(0, meta);
+  std::vector<uint64_t> order(kSegments);
+  for (size_t i = 0; i < kSegments; ++i) order[i] = i * kSmall;
+  std::shuffle(order.begin(), order.end(), std::mt19937(3));
+  for (uint64_t off : order)
+    store.write_segment(0, meta.task_id, off, pattern_payload(2, off, kSmall));
+  store.finalize_upload(0, meta);
+  store.start();
+  ASSERT_TRUE(collector_.wait_for(kSegments + 2));
+
+  EXPECT_EQ(count_errors(collector_.all()), 0u);
+  const auto stats = store.stats();
+  EXPECT_EQ(stats.segments, kSegments);
+  EXPECT_LT(stats.pwritev_calls, kSegments);
+  EXPECT_LE(stats.pwritev_calls, 4u) << "64 adjacent segments in one batch should merge";
+  EXPECT_EQ(stats.bytes_written, kSegments * kSmall);
+  EXPECT_EQ(read_all(store, meta.task_id), pattern_bytes(2, kSegments * kSmall));
+}
+
+TEST_F(DiskWriterTest, GapsSplitTheMerge) {
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  FileMeta meta = make_meta(6 * 100);
+  store.begin_upload(0, meta);
+  // Two runs, [0,200) and [300,600), with a hole at [200,300) until later.
+  for (uint64_t off : {500, 0, 400, 100, 300}) {
+    store.write_segment(0, meta.task_id, off, pattern_payload(3, off, 100));
+  }
+  store.start();
+  ASSERT_TRUE(collector_.wait_for(6));
+  EXPECT_EQ(store.stats().pwritev_calls, 2u);
+  store.write_segment(0, meta.task_id, 200, pattern_payload(3, 200, 100));
+  store.finalize_upload(0, meta);
+  ASSERT_TRUE(collector_.wait_for(8));
+  EXPECT_EQ(count_errors(collector_.all()), 0u);
+  EXPECT_EQ(read_all(store, meta.task_id), pattern_bytes(3, 600));
+}
+
+TEST_F(DiskWriterTest, CompletionsAreGroupedPerOwner) {
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  constexpr uint32_t kOwners = 3;
+  constexpr size_t kPerOwner = 10;
+  std::vector<FileMeta> metas;
+  for (uint32_t owner = 0; owner < kOwners; ++owner) {
+    metas.push_back(make_meta(kPerOwner * 64));
+    store.begin_upload(owner, metas.back());
+  }
+  for (size_t i = 0; i < kPerOwner; ++i) {
+    for (uint32_t owner = 0; owner < kOwners; ++owner) {
+      store.write_segment(owner, metas[owner].task_id, i * 64, pattern_payload(owner, i * 64, 64));
+    }
+  }
+  store.start();
+  ASSERT_TRUE(collector_.wait_for(kOwners * (kPerOwner + 1)));
+
+  const auto calls = collector_.calls();
+  ASSERT_EQ(calls.size(), kOwners) << "one sink call per owner per batch";
+  std::map<uint32_t, size_t> per_owner;
+  for (const auto& call : calls) {
+    per_owner[call.owner] += call.completions.size();
+    for (const auto& c : call.completions) {
+      EXPECT_EQ(c.task_id, metas[call.owner].task_id) << "a completion reached the wrong owner";
+      EXPECT_EQ(c.error, 0);
+    }
+    EXPECT_EQ(call.completions.front().kind, Kind::kBegun);
+  }
+  for (uint32_t owner = 0; owner < kOwners; ++owner) EXPECT_EQ(per_owner[owner], kPerOwner + 1);
+}
+
+TEST_F(DiskWriterTest, FinalizeIsDurableAndReadable) {
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  store.start();
+  FileMeta meta = make_meta(3 * kSegment);
+  store.begin_upload(5, meta);
+  ASSERT_TRUE(collector_.wait_for(1));
+  EXPECT_FALSE(store.lookup_complete(meta.task_id)) << "served before finalize";
+  EXPECT_EQ(store.open_reader(meta.task_id), nullptr);
+  for (uint64_t off = 0; off < meta.file_size; off += kSegment) {
+    store.write_segment(5, meta.task_id, off, pattern_payload(4, off, kSegment));
+  }
+  store.finalize_upload(5, meta);
+  ASSERT_TRUE(collector_.wait_for(5));
+  EXPECT_EQ(count_errors(collector_.all()), 0u);
+
+  auto found = store.lookup_complete(meta.task_id);
+  ASSERT_TRUE(found);
+  FileMeta expected = meta;
+  expected.complete = true;
+  EXPECT_EQ(*found, expected);
+  EXPECT_FALSE(std::filesystem::exists(store.layout().meta_tmp_path(meta.task_id)));
+  auto reader = store.open_reader(meta.task_id);
+  ASSERT_NE(reader, nullptr);
+  std::vector<uint8_t> middle(1000);
+  ASSERT_EQ(reader->read_at(kSegment - 500, middle), 0);
+  const auto all = pattern_bytes(4, meta.file_size);
+  EXPECT_TRUE(std::equal(middle.begin(), middle.end(), all.begin() + kSegment - 500));
+  EXPECT_EQ(read_all(store, meta.task_id), all);
+}
+
+TEST_F(DiskWriterTest, ZeroByteFileCompletesWithoutWrites) {
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  store.start();
+  FileMeta meta = make_meta(0);
+  store.begin_upload(0, meta);
+  store.finalize_upload(0, meta);
+  ASSERT_TRUE(collector_.wait_for(2));
+  EXPECT_EQ(count_errors(collector_.all()), 0u);
+  ASSERT_TRUE(store.lookup_complete(meta.task_id));
+  auto reader = store.open_reader(meta.task_id);
+  ASSERT_NE(reader, nullptr);
+  std::vector<uint8_t> none;
+  EXPECT_EQ(reader->read_at(0, none), 0);
+  std::vector<uint8_t> one(1);
+  EXPECT_EQ(reader->read_at(0, one), EINVAL);
+}
+
+TEST_F(DiskWriterTest, BeginRefusesAFileAlreadyComplete) {
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  store.start();
+  FileMeta meta = make_meta(10);
+  store.begin_upload(0, meta);
+  store.write_segment(0, meta.task_id, 0, pattern_payload(5, 0, 10));
+  store.finalize_upload(0, meta);
+  store.begin_upload(0, meta);
+  ASSERT_TRUE(collector_.wait_for(4));
+  const auto all = collector_.all();
+  EXPECT_EQ(all.back().kind, Kind::kBegun);
+  EXPECT_EQ(all.back().error, EEXIST);
+  EXPECT_EQ(read_all(store, meta.task_id), pattern_bytes(5, 10));
+}
+
+TEST_F(DiskWriterTest, AbortRemovesTheFiles) {
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  store.start();
+  FileMeta meta = make_meta(2 * kSegment);
+  store.begin_upload(0, meta);
+  store.write_segment(0, meta.task_id, 0, pattern_payload(6, 0, kSegment));
+  ASSERT_TRUE(collector_.wait_for(2));
+  EXPECT_TRUE(std::filesystem::exists(store.layout().data_path(meta.task_id)));
+  EXPECT_TRUE(std::filesystem::exists(store.layout().meta_path(meta.task_id)));
+
+  store.abort_upload(0, meta.task_id);
+  ASSERT_TRUE(collector_.wait_for(3));
+  const auto aborted = collector_.of_kind(Kind::kAborted);
+  ASSERT_EQ(aborted.size(), 1u);
+  EXPECT_EQ(aborted[0].error, 0);
+  EXPECT_FALSE(std::filesystem::exists(store.layout().data_path(meta.task_id)));
+  EXPECT_FALSE(std::filesystem::exists(store.layout().meta_path(meta.task_id)));
+  EXPECT_FALSE(store.lookup_complete(meta.task_id));
+}
+
+TEST_F(DiskWriterTest, WritesWithoutAnOpenUploadFail) {
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  store.start();
+  const FileMeta unknown = make_meta(100);
+  store.write_segment(0, unknown.task_id, 0, pattern_payload(7, 0, 100));
+  store.finalize_upload(0, unknown);
+
+  FileMeta meta = make_meta(100);
+  store.begin_upload(1, meta);
+  store.abort_upload(1, meta.task_id);
+  store.write_segment(1, meta.task_id, 0, pattern_payload(7, 0, 100));
+  ASSERT_TRUE(collector_.wait_for(5));
+
+  const auto written = collector_.of_kind(Kind::kWritten);
+  ASSERT_EQ(written.size(), 2u);
+  for (const auto& c : written) EXPECT_EQ(c.error, EBADF);
+  const auto finalized = collector_.of_kind(Kind::kFinalized);
+  ASSERT_EQ(finalized.size(), 1u);
+  EXPECT_EQ(finalized[0].error, EBADF);
+  EXPECT_FALSE(std::filesystem::exists(store.layout().data_path(meta.task_id)));
+  EXPECT_FALSE(std::filesystem::exists(store.layout().data_path(unknown.task_id)));
+}
+
+TEST_F(DiskWriterTest, WritesPastTheDeclaredSizeAreRefused) {
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  store.start();
+  FileMeta meta = make_meta(100);
+  store.begin_upload(0, meta);
+  store.write_segment(0, meta.task_id, 90, pattern_payload(8, 90, 11));
+  store.write_segment(0, meta.task_id, ~0ull - 5, pattern_payload(8, 0, 10));  // wraps
+  store.write_segment(0, meta.task_id, 0, pattern_payload(8, 0, 100));
+  ASSERT_TRUE(collector_.wait_for(4));
+  const auto written = collector_.of_kind(Kind::kWritten);
+  ASSERT_EQ(written.size(), 3u);
+  std::map<uint64_t, int> error_at;
+  for (const auto& c : written) error_at[c.offset] = c.error;
+  EXPECT_EQ(error_at[90], EINVAL);
+  EXPECT_EQ(error_at[~0ull - 5], EINVAL);
+  EXPECT_EQ(error_at[0], 0);
+  EXPECT_EQ(std::filesystem::file_size(store.layout().data_path(meta.task_id)), 100u);
+}
+
+// RLIMIT_FSIZE binds root too: a write that crosses it fails with EFBIG
+// (once SIGXFSZ is ignored), on any file system.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t limit) {
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    getrlimit(RLIMIT_FSIZE, &old_);
+    rlimit lowered = old_;
+    lowered.rlim_cur = limit;
+    ok_ = setrlimit(RLIMIT_FSIZE, &lowered) == 0;
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &old_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  rlimit old_{};
+  void (*old_handler_)(int) = nullptr;
+  bool ok_ = false;
+};
+
+TEST_F(DiskWriterTest, AWriteErrorIsReportedAndOtherFilesGoOn) {
+  constexpr uint64_t kLimit = 64ull << 20;
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  store.start();
+  FileMeta big = make_meta(kLimit + kSegment);
+  FileMeta other = make_meta(kSegment);
+  store.begin_upload(0, big);
+  store.begin_upload(1, other);
+  ASSERT_TRUE(collector_.wait_for(2));
+  {
+    FileSizeLimit limit(kLimit);
+    ASSERT_TRUE(limit.ok());
+    // Half of this lands below the limit: a short write, then EFBIG.
+    store.write_segment(0, big.task_id, kLimit - kSegment / 2, pattern_payload(9, 0, kSegment));
+    store.write_segment(1, other.task_id, 0, pattern_payload(10, 0, kSegment));
+    ASSERT_TRUE(collector_.wait_for(4));
+  }
+  store.finalize_upload(0, big);  // refused: one of its writes failed
+  store.finalize_upload(1, other);
+  ASSERT_TRUE(collector_.wait_for(6));
+
+  for (const auto& c : collector_.all()) {
+    if (c.task_id == big.task_id && c.kind == Kind::kWritten) {
+      EXPECT_EQ(c.error, EFBIG);
+    }
+    if (c.task_id == big.task_id && c.kind == Kind::kFinalized) {
+      EXPECT_NE(c.error, 0);
+    }
+    if (c.task_id == other.task_id) {
+      EXPECT_EQ(c.error, 0);
+    }
+  }
+  EXPECT_FALSE(store.lookup_complete(big.task_id));
+  EXPECT_EQ(read_all(store, other.task_id), pattern_bytes(10, kSegment));
+  EXPECT_GE(store.stats().write_errors, 1u);
+}
+
+TEST_F(DiskWriterTest, InjectedFaultsMapToTheirErrno) {
+  LocalDiskStore::Options options;
+  options.write_fault = [](const TaskId&, uint64_t offset, uint64_t) {
+    return offset == 2 * kSegment ? ENOSPC : 0;
+  };
+  LocalDiskStore store(dir_.path(), collector_.sink(), options);
+  FileMeta meta = make_meta(4 * kSegment);
+  store.begin_upload(0, meta);
+  // A hole at 1: the run starting at 2 is its own pwritev, and it fails alone.
+  store.write_segment(0, meta.task_id, 0, pattern_payload(11, 0, kSegment));
+  store.write_segment(0, meta.task_id, 2 * kSegment, pattern_payload(11, 2 * kSegment, kSegment));
+  store.write_segment(0, meta.task_id, 3 * kSegment, pattern_payload(11, 3 * kSegment, kSegment));
+  store.start();
+  ASSERT_TRUE(collector_.wait_for(4));
+  std::map<uint64_t, int> error_at;
+  for (const auto& c : collector_.of_kind(Kind::kWritten)) error_at[c.offset] = c.error;
+  EXPECT_EQ(error_at[0], 0);
+  EXPECT_EQ(error_at[2 * kSegment], ENOSPC);
+  EXPECT_EQ(error_at[3 * kSegment], ENOSPC);
+}
+
+TEST_F(DiskWriterTest, StopFlushesEverythingQueued) {
+  constexpr size_t kFiles = 5;
+  constexpr size_t kSegments = 40;
+  std::vector<FileMeta> metas;
+  {
+    LocalDiskStore::Options options;
+    options.max_batch = 16;  // many batches left to drain at stop
+    LocalDiskStore store(dir_.path(), collector_.sink(), options);
+    store.start();
+    for (size_t f = 0; f < kFiles; ++f) {
+      metas.push_back(make_meta(kSegments * 1000));
+      store.begin_upload(0, metas.back());
+      for (size_t s = 0; s < kSegments; ++s) {
+        store.write_segment(0, metas.back().task_id, s * 1000, pattern_payload(f, s * 1000, 1000));
+      }
+      store.finalize_upload(0, metas.back());
+    }
+    store.stop();  // no waiting before it
+    EXPECT_EQ(collector_.all().size(), kFiles * (kSegments + 2));
+  }
+  EXPECT_EQ(count_errors(collector_.all()), 0u);
+  LocalDiskStore reopened(dir_.path(), nullptr);
+  for (size_t f = 0; f < kFiles; ++f) {
+    EXPECT_EQ(read_all(reopened, metas[f].task_id), pattern_bytes(f, kSegments * 1000)) << f;
+  }
+}
+
+TEST_F(DiskWriterTest, StopWithoutStartStillApplies) {
+  FileMeta meta = make_meta(10);
+  {
+    LocalDiskStore store(dir_.path(), collector_.sink());
+    store.begin_upload(0, meta);
+    store.write_segment(0, meta.task_id, 0, pattern_payload(12, 0, 10));
+    store.finalize_upload(0, meta);
+  }  // the destructor stops
+  EXPECT_EQ(collector_.all().size(), 3u);
+  EXPECT_EQ(count_errors(collector_.all()), 0u);
+}
+
+TEST_F(DiskWriterTest, AnInterruptedUploadResumesWithItsBytes) {
+  FileMeta meta = make_meta(2 * kSegment);
+  {
+    LocalDiskStore store(dir_.path(), collector_.sink());
+    store.start();
+    store.begin_upload(0, meta);
+    store.write_segment(0, meta.task_id, 0, pattern_payload(13, 0, kSegment));
+    store.stop();
+  }
+  ASSERT_EQ(count_errors(collector_.all()), 0u);
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  store.start();
+  store.begin_upload(0, meta);
+  store.write_segment(0, meta.task_id, kSegment, pattern_payload(13, kSegment, kSegment));
+  store.finalize_upload(0, meta);
+  ASSERT_TRUE(collector_.wait_for(5));
+  EXPECT_EQ(count_errors(collector_.all()), 0u);
+  EXPECT_EQ(read_all(store, meta.task_id), pattern_bytes(13, 2 * kSegment));
+}
+
+TEST_F(DiskWriterTest, AFreshTaskStartsEmpty) {
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  store.start();
+  FileMeta meta = make_meta(10);
+  // Leftover bytes under the same name, with no metadata claiming them.
+  std::filesystem::create_directories(store.layout().shard_dir(meta.task_id));
+  { std::ofstream(store.layout().data_path(meta.task_id)) << "stale bytes from before"; }
+  store.begin_upload(0, meta);
+  ASSERT_TRUE(collector_.wait_for(1));
+  EXPECT_EQ(std::filesystem::file_size(store.layout().data_path(meta.task_id)), 0u);
+}
+
+}  // namespace
+}  // namespace ttfs::storage

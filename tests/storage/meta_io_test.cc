@@ -1,0 +1,138 @@
+#include "storage/meta_io.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "storage/posix_io.h"
+#include "storage_test_util.h"
+
+namespace ttfs::storage {
+namespace {
+
+using testing::make_meta;
+using testing::TempDir;
+
+FileMeta sample() {
+  // A GBK-encoded name (not UTF-8) and extreme numbers must survive as-is.
+  FileMeta meta = make_meta(0xFFFFFFFFFFFFull, std::string("\xb1\xa8\xb8\xe6.pdf"));
+  meta.from_user_id = 0xFFFFFFFFu;
+  meta.created_at_unix = -5;
+  meta.complete = true;
+  return meta;
+}
+
+void write_raw(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+}
+
+TEST(MetaIoTest, RoundTrip) {
+  const FileMeta meta = sample();
+  const auto bytes = encode_meta(meta);
+  const auto decoded = decode_meta(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.describe();
+  EXPECT_EQ(*decoded.meta, meta);
+
+  FileMeta partial = make_meta(0, "");
+  const auto decoded_partial = decode_meta(encode_meta(partial));
+  ASSERT_TRUE(decoded_partial.ok());
+  EXPECT_EQ(*decoded_partial.meta, partial);
+}
+
+TEST(MetaIoTest, EveryTruncationIsRefused) {
+  const auto bytes = encode_meta(sample());
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    const auto r = decode_meta(std::span(bytes).first(n));
+    EXPECT_FALSE(r.ok()) << "prefix of " << n << " bytes accepted";
+    EXPECT_EQ(r.error, MetaError::kTruncated) << n;
+  }
+}
+
+TEST(MetaIoTest, ForeignMagicIsRefused) {
+  auto bytes = encode_meta(sample());
+  bytes[0] = 'X';
+  EXPECT_EQ(decode_meta(bytes).error, MetaError::kBadMagic);
+  const std::string text = "this is somebody else's file, long enough for a header";
+  EXPECT_EQ(
+      decode_meta(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size())).error,
+      MetaError::kBadMagic);
+}
+
+TEST(MetaIoTest, NewerVersionIsRefused) {
+  auto bytes = encode_meta(sample());
+  bytes[4] = 2;
+  EXPECT_EQ(decode_meta(bytes).error, MetaError::kBadVersion);
+}
+
+TEST(MetaIoTest, AnyFlippedBitIsRefused) {
+  const auto good = encode_meta(sample());
+  for (size_t i = 8; i < good.size(); ++i) {  // past magic and version
+    for (int bit = 0; bit < 8; ++bit) {
+      auto bytes = good;
+      bytes[i] ^= static_cast<uint8_t>(1u << bit);
+      EXPECT_FALSE(decode_meta(bytes).ok()) << "byte " << i << " bit " << bit;
+    }
+  }
+  auto body = good;
+  body.back() ^= 0x40;
+  EXPECT_EQ(decode_meta(body).error, MetaError::kBadChecksum);
+}
+
+TEST(MetaIoTest, TrailingBytesAreRefused) {
+  auto bytes = encode_meta(sample());
+  bytes.push_back(0);
+  EXPECT_EQ(decode_meta(bytes).error, MetaError::kBadLength);
+}
+
+TEST(MetaIoTest, WriteIsAtomicAndLeavesNoTemporary) {
+  TempDir dir;
+  const StoreLayout layout(dir.path());
+  FileMeta meta = sample();
+  std::filesystem::create_directories(layout.shard_dir(meta.task_id));
+
+  ASSERT_EQ(write_meta_file(layout, meta, Durability::kSynced), 0);
+  EXPECT_FALSE(std::filesystem::exists(layout.meta_tmp_path(meta.task_id)));
+  auto read = read_meta_file(layout.meta_path(meta.task_id));
+  ASSERT_TRUE(read.ok()) << read.describe();
+  EXPECT_EQ(*read.meta, meta);
+
+  meta.complete = false;
+  meta.file_name = "renamed";
+  ASSERT_EQ(write_meta_file(layout, meta, Durability::kBuffered), 0);
+  read = read_meta_file(layout.meta_path(meta.task_id));
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(*read.meta, meta);
+}
+
+TEST(MetaIoTest, WriteFailureReportsErrno) {
+  TempDir dir;
+  const StoreLayout layout(dir.path());
+  // No shard directory: the temporary cannot be created.
+  EXPECT_EQ(write_meta_file(layout, sample(), Durability::kSynced), ENOENT);
+}
+
+TEST(MetaIoTest, TornAndMissingFilesOnDisk) {
+  TempDir dir;
+  const StoreLayout layout(dir.path());
+  const FileMeta meta = sample();
+  std::filesystem::create_directories(layout.shard_dir(meta.task_id));
+  const auto path = layout.meta_path(meta.task_id);
+
+  EXPECT_EQ(read_meta_file(path).error, MetaError::kNotFound);
+
+  auto bytes = encode_meta(meta);
+  bytes.resize(bytes.size() - 3);
+  write_raw(path, bytes);
+  EXPECT_EQ(read_meta_file(path).error, MetaError::kTruncated);
+
+  write_raw(path, {});
+  EXPECT_EQ(read_meta_file(path).error, MetaError::kTruncated);
+
+  write_raw(path, std::vector<uint8_t>(kMaxMetaFileSize + 1, 'T'));
+  EXPECT_FALSE(read_meta_file(path).ok());
+}
+
+}  // namespace
+}  // namespace ttfs::storage

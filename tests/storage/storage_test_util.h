@@ -1,0 +1,130 @@
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/task_id.h"
+#include "storage/disk_completion.h"
+#include "storage/file_meta.h"
+
+namespace ttfs::storage::testing {
+
+// A fresh directory per test, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() /
+            ("ttfs_storage_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" +
+             std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Gathers what the writer hands to the sink, and lets a test wait for it
+// without sleeping.
+class Collector {
+ public:
+  struct Call {
+    uint32_t owner;
+    std::vector<DiskCompletion> completions;
+  };
+
+  CompletionSink sink() {
+    return [this](uint32_t owner, std::vector<DiskCompletion>&& completions) {
+      std::lock_guard lock(mu_);
+      count_ += completions.size();
+      calls_.push_back({owner, std::move(completions)});
+      cv_.notify_all();
+    };
+  }
+
+  // True once at least n completions have arrived (generous timeout).
+  bool wait_for(size_t n, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return count_ >= n; });
+  }
+
+  std::vector<Call> calls() {
+    std::lock_guard lock(mu_);
+    std::vector<Call> copy;
+    for (const auto& c : calls_) copy.push_back({c.owner, c.completions});
+    return copy;
+  }
+
+  std::vector<DiskCompletion> all() {
+    std::lock_guard lock(mu_);
+    std::vector<DiskCompletion> out;
+    for (const auto& c : calls_) out.insert(out.end(), c.completions.begin(), c.completions.end());
+    return out;
+  }
+
+  std::vector<DiskCompletion> of_kind(DiskCompletion::Kind kind) {
+    std::vector<DiskCompletion> out;
+    for (const auto& c : all()) {
+      if (c.kind == kind) out.push_back(c);
+    }
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Call> calls_;
+  size_t count_ = 0;
+};
+
+inline FileMeta make_meta(uint64_t size, std::string name = "report.pdf") {
+  FileMeta meta;
+  meta.task_id = TaskId::generate();
+  meta.from_user_id = 1001;
+  meta.to_user_id = 2002;
+  meta.file_name = std::move(name);
+  meta.file_size = size;
+  meta.created_at_unix = 1700000000;
+  meta.complete = false;
+  return meta;
+}
+
+// Content that differs per file and per position, so a segment written at
+// the wrong offset or into the wrong file is caught.
+inline uint8_t pattern_byte(uint64_t seed, uint64_t pos) {
+  uint64_t x = (seed + 1) * 0x9E3779B97F4A7C15ull ^ pos * 0xC2B2AE3D27D4EB4Full;
+  x ^= x >> 29;
+  return static_cast<uint8_t>(x ^ (x >> 17));
+}
+
+inline Payload pattern_payload(uint64_t seed, uint64_t offset, size_t length) {
+  Bytes block(length);
+  for (size_t i = 0; i < length; ++i) block.data()[i] = pattern_byte(seed, offset + i);
+  return Payload{std::move(block), 0, length};
+}
+
+inline std::vector<uint8_t> pattern_bytes(uint64_t seed, uint64_t size) {
+  std::vector<uint8_t> out(size);
+  for (uint64_t i = 0; i < size; ++i) out[i] = pattern_byte(seed, i);
+  return out;
+}
+
+}  // namespace ttfs::storage::testing

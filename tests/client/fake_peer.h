@@ -120,3 +120,63 @@ inline void expect_closed(Connection& conn) {
 }
 
 }  // namespace ttfs::client::testing
+
+// Role-test helpers (file service).
+#include "IM.File.pb.h"
+#include "net/pull_data_codec.h"
+
+namespace ttfs::client::testing {
+
+// Expects LOGIN_REQ from `user` in `role` and answers it with `result`.
+inline bool accept_login(Connection& conn, uint32_t user, FileRole role, uint32_t result = 0) {
+  auto pdu = expect_pdu(conn, net::kSidFile, net::kCidFileLoginReq);
+  if (!pdu) return false;
+  auto req = parse_body<IM::File::IMFileLoginReq>(*pdu);
+  EXPECT_EQ(req.user_id(), user);
+  EXPECT_EQ(req.task_id(), kTaskId);
+  EXPECT_EQ(static_cast<uint32_t>(req.file_role()), static_cast<uint32_t>(role));
+  IM::File::IMFileLoginRsp rsp;
+  rsp.set_result_code(result);
+  rsp.set_task_id(req.task_id());
+  send_msg(conn, net::kSidFile, net::kCidFileLoginRsp, pdu->header.seq_num, rsp);
+  return true;
+}
+
+inline void send_state(Connection& conn, FileState state, uint32_t user) {
+  IM::File::IMFileState msg;
+  msg.set_state(static_cast<IM::BaseDefine::ClientFileState>(state));
+  msg.set_task_id(kTaskId);
+  msg.set_user_id(user);
+  send_msg(conn, net::kSidFile, net::kCidFileState, 0, msg);
+}
+
+inline void send_pull_req(Connection& conn, uint16_t seq, uint32_t user, TransferMode mode,
+                          uint32_t offset, uint32_t size) {
+  IM::File::IMFilePullDataReq req;
+  req.set_task_id(kTaskId);
+  req.set_user_id(user);
+  req.set_trans_mode(static_cast<IM::BaseDefine::TransferFileType>(mode));
+  req.set_offset(offset);
+  req.set_data_size(size);
+  send_msg(conn, net::kSidFile, net::kCidFilePullDataReq, seq, req);
+}
+
+// The exact PULL_DATA_RSP bytes a correct peer sends for pattern `seed`.
+inline Bytes expected_rsp(uint16_t seq, uint32_t user, uint32_t offset, uint32_t size,
+                          uint64_t seed, uint32_t result = 0) {
+  auto rsp = net::build_pull_data_rsp(seq, result, kTaskId, user, offset, size);
+  PatternSource(seed).fill(offset, rsp.pdu.span().subspan(rsp.data_offset, size));
+  return std::move(rsp.pdu);
+}
+
+inline void send_bytes(Connection& conn, const Bytes& pdu) {
+  EXPECT_TRUE(conn.send(pdu.span(), kScriptTimeout).ok());
+}
+
+inline std::optional<IM::File::IMFileState> expect_state(Connection& conn) {
+  auto pdu = expect_pdu(conn, net::kSidFile, net::kCidFileState);
+  if (!pdu) return std::nullopt;
+  return parse_body<IM::File::IMFileState>(*pdu);
+}
+
+}  // namespace ttfs::client::testing

@@ -1,1 +1,75 @@
-int main() { return 0; }
+// ttfsd: the daemon. Reads its configuration, starts the server, prints the
+// ports it listens on, and runs until SIGINT or SIGTERM.
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "server/config.h"
+#include "server/server.h"
+
+namespace {
+
+// Many concurrent transfers need many descriptors: take all the hard limit allows.
+void raise_fd_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur < 4096) {
+    spdlog::warn("only {} file descriptors allowed (ulimit -n); that caps concurrent connections",
+                 limit.rlim_cur);
+  } else {
+    spdlog::info("file descriptor limit: {}", limit.rlim_cur);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ttfs::server::Config config;
+  int exit_code = 0;
+  if (!ttfs::server::parse_command_line(argc, argv, config, exit_code)) return exit_code;
+
+  const auto level = spdlog::level::from_str(config.log_level);
+  if (level == spdlog::level::off && config.log_level != "off") {
+    std::fprintf(stderr, "ttfsd: unknown log level '%s'\n", config.log_level.c_str());
+    return 2;
+  }
+  spdlog::set_level(level);
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+
+  // Signals are taken synchronously by this thread only; every thread the
+  // server starts inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  raise_fd_limit();
+
+  ttfs::server::Server server(config);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot start: {}", e.what());
+    return 1;
+  }
+  // One line a test or a script can read to find the ports chosen for 0.
+  std::printf("ttfsd listening: client port %u, msg-server port %u\n", server.client_port(),
+              server.msg_server_port());
+  std::fflush(stdout);
+
+  int received = 0;
+  sigwait(&signals, &received);
+  spdlog::info("ttfsd: {} received; shutting down", received == SIGINT ? "SIGINT" : "SIGTERM");
+  server.stop();
+  return 0;
+}

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+
+#include "common/bytes.h"
+#include "net/buffer.h"
+#include "net/conn_handle.h"
+#include "net/socket_ops.h"
+
+namespace ttfs::net {
+
+// One accepted socket. Lives on, and is touched only by, its IO thread.
+class Connection {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Connection(UniqueFd fd, ConnHandle handle, PortKind port, Clock::time_point now)
+      : fd_(std::move(fd)), handle_(handle), port_(port), last_input_(now) {}
+
+  int fd() const { return fd_.get(); }
+  ConnHandle handle() const { return handle_; }
+  PortKind port() const { return port_; }
+
+  Buffer& input() { return input_; }
+  Clock::time_point last_input() const { return last_input_; }
+  void touch(Clock::time_point now) { last_input_ = now; }
+
+  // Output is a queue of whole PDUs, so a forwarded segment is written from
+  // the block it arrived in, never copied into a flat buffer.
+  void queue_output(Bytes pdu) {
+    output_bytes_ += pdu.size();
+    output_.push_back(std::move(pdu));
+  }
+  size_t output_bytes() const { return output_bytes_; }
+  bool has_output() const { return output_bytes_ > 0; }
+  // Writes as much queued output as the socket takes; returns false on a
+  // socket error (errno set), true otherwise (including EAGAIN).
+  bool flush_output();
+
+  bool reading_paused = false;
+  bool want_write = false;  // EPOLLOUT is registered
+  bool close_when_flushed = false;
+
+ private:
+  UniqueFd fd_;
+  ConnHandle handle_;
+  PortKind port_;
+  Buffer input_;
+  std::deque<Bytes> output_;
+  size_t output_head_offset_ = 0;  // bytes of output_.front() already written
+  size_t output_bytes_ = 0;
+  Clock::time_point last_input_;
+};
+
+}  // namespace ttfs::net

@@ -1,0 +1,338 @@
+#include "net/io_thread.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+namespace ttfs::net {
+
+namespace {
+
+// epoll_event.data.u64 tags: a connection is (generation << 32 | slot), so
+// an event for a slot that was closed and reused in the same batch is seen
+// to be stale.
+constexpr uint64_t kWakeTag = 1ull << 63;
+constexpr uint64_t kListenerTag = 1ull << 62;
+
+uint64_t conn_tag(ConnHandle h) { return static_cast<uint64_t>(h.generation) << 32 | h.slot; }
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr int kMaxEvents = 256;
+constexpr size_t kIdleInputCapacity = 16 * 1024;
+
+}  // namespace
+
+IoThread::IoThread(uint16_t index, IoOptions options, FrameHandler& handler)
+    : index_(index),
+      options_(options),
+      handler_(handler),
+      epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)),
+      wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (!epoll_fd_.valid() || !wake_fd_.valid()) {
+    throw std::system_error(errno, std::generic_category(), "epoll/eventfd");
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kWakeTag;
+  ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, wake_fd_.get(), &ev);
+}
+
+IoThread::~IoThread() { stop(); }
+
+void IoThread::add_listener(UniqueFd fd, PortKind port) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kListenerTag | listeners_.size();
+  if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) {
+    throw std::system_error(errno, std::generic_category(), "epoll_ctl listener");
+  }
+  listeners_.emplace_back(std::move(fd), port);
+}
+
+void IoThread::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void IoThread::stop() {
+  if (!thread_.joinable()) return;
+  stopping_.store(true, std::memory_order_release);
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_.get(), &one, sizeof one);
+  thread_.join();
+}
+
+void IoThread::post(std::vector<OutboundMessage>& batch) {
+  if (batch.empty()) return;
+  inbound_.enqueue_bulk(std::make_move_iterator(batch.begin()), batch.size());
+  batch.clear();
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_.get(), &one, sizeof one);
+}
+
+void IoThread::post(OutboundMessage message) {
+  inbound_.enqueue(std::move(message));
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_.get(), &one, sizeof one);
+}
+
+Connection* IoThread::find(ConnHandle handle) {
+  if (handle.thread != index_ || handle.slot >= slots_.size()) return nullptr;
+  Slot& slot = slots_[handle.slot];
+  if (!slot.conn || slot.generation != handle.generation) return nullptr;
+  return slot.conn.get();
+}
+
+void IoThread::run() {
+  epoll_event events[kMaxEvents];
+  auto next_tick = Connection::Clock::now() + std::chrono::seconds(1);
+  while (!stopping_.load(std::memory_order_acquire)) {
+    const int n = ::epoll_wait(epoll_fd_.get(), events, kMaxEvents, 1000);
+    if (n < 0 && errno != EINTR) {
+      spdlog::critical("io[{}]: epoll_wait: {}", index_, std::strerror(errno));
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      const uint64_t tag = events[i].data.u64;
+      if (tag == kWakeTag) {
+        uint64_t count;
+        [[maybe_unused]] ssize_t r = ::read(wake_fd_.get(), &count, sizeof count);
+        continue;
+      }
+      if (tag & kListenerTag) {
+        auto& [fd, port] = listeners_[tag & ~kListenerTag];
+        accept_all(fd.get(), port);
+        continue;
+      }
+      const auto slot = static_cast<uint32_t>(tag);
+      Connection* conn = find({index_, slot, static_cast<uint32_t>(tag >> 32)});
+      if (conn == nullptr) continue;  // closed earlier in this batch
+      if (events[i].events & (EPOLLERR | EPOLLHUP)) {
+        // Read what is left first: a peer may send its last PDU and close.
+        if (events[i].events & EPOLLIN) handle_readable(*conn);
+        if ((conn = find({index_, slot, static_cast<uint32_t>(tag >> 32)})) != nullptr) {
+          close_now(*conn, "peer hung up");
+        }
+        continue;
+      }
+      if (events[i].events & EPOLLIN) handle_readable(*conn);
+      conn = find({index_, slot, static_cast<uint32_t>(tag >> 32)});
+      if (conn != nullptr && (events[i].events & EPOLLOUT)) handle_writable(*conn);
+    }
+    drain_inbound();
+    handler_.on_iteration_end(*this);
+    const auto now = Connection::Clock::now();
+    if (now >= next_tick) {
+      expire_idle(now);
+      next_tick = now + std::chrono::seconds(1);
+    }
+  }
+  // Shutdown: the layers above are stopping too, so they are not told.
+  for (Slot& slot : slots_) slot.conn.reset();
+  listeners_.clear();
+}
+
+void IoThread::accept_all(int listen_fd, PortKind port) {
+  for (;;) {
+    UniqueFd fd(::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!fd.valid()) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+      if (errno == ECONNABORTED) continue;
+      // EMFILE/ENFILE/ENOMEM: leave the backlog for a later round.
+      spdlog::warn("io[{}]: accept: {}", index_, std::strerror(errno));
+      return;
+    }
+    if (stats_.open_connections.load(std::memory_order_relaxed) >= options_.max_connections) {
+      spdlog::warn("io[{}]: connection limit {} reached; refusing {}", index_,
+                   options_.max_connections, peer_address(fd.get()));
+      continue;  // closed by UniqueFd
+    }
+    const int one = 1;
+    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+    uint32_t slot_index;
+    if (!free_slots_.empty()) {
+      slot_index = free_slots_.back();
+      free_slots_.pop_back();
+    } else {
+      slot_index = static_cast<uint32_t>(slots_.size());
+      slots_.emplace_back();
+    }
+    Slot& slot = slots_[slot_index];
+    if (++slot.generation == 0) slot.generation = 1;
+    const ConnHandle handle{index_, slot_index, slot.generation};
+    slot.conn = std::make_unique<Connection>(std::move(fd), handle, port, Connection::Clock::now());
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = conn_tag(handle);
+    if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, slot.conn->fd(), &ev) != 0) {
+      spdlog::warn("io[{}]: epoll_ctl add: {}", index_, std::strerror(errno));
+      slot.conn.reset();
+      free_slots_.push_back(slot_index);
+      continue;
+    }
+    stats_.accepted.fetch_add(1, std::memory_order_relaxed);
+    stats_.open_connections.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void IoThread::handle_readable(Connection& conn) {
+  const ConnHandle handle = conn.handle();
+  const ssize_t n =
+      conn.input().read_from(conn.fd(), kReadChunk, options_.max_pdu_length + kReadChunk);
+  if (n == 0) {
+    close_now(conn, "peer closed");
+    return;
+  }
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      close_now(conn, std::strerror(errno));
+    return;
+  }
+  conn.touch(Connection::Clock::now());
+  // The codec loop: cut whole PDUs while they are there; a bad length closes
+  // the connection before any of its body is waited for.
+  for (;;) {
+    const FrameResult frame = next_frame(conn.input().readable(), options_.max_pdu_length);
+    if (frame.status == FrameStatus::kNeedMore) break;
+    if (frame.status != FrameStatus::kFrame) {
+      stats_.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("io[{}]: {} sent a PDU length of {}; closing", index_, peer_address(conn.fd()),
+                   frame.header.length);
+      close_now(conn, "bad PDU length");
+      return;
+    }
+    Bytes pdu = Bytes::copy_of(conn.input().readable().first(frame.header.length));
+    conn.input().consume(frame.header.length);
+    handler_.on_frame(*this, handle, conn.port(), frame.header, std::move(pdu));
+    if (find(handle) == nullptr) return;  // the handler closed it
+    if (conn.close_when_flushed || conn.reading_paused) break;
+  }
+  conn.input().shrink_if_empty(kIdleInputCapacity);
+}
+
+void IoThread::handle_writable(Connection& conn) {
+  if (!conn.flush_output()) {
+    close_now(conn, std::strerror(errno));
+    return;
+  }
+  if (!conn.has_output() && conn.close_when_flushed) {
+    close_now(conn, "closed after reply");
+    return;
+  }
+  update_interest(conn);
+}
+
+void IoThread::queue_and_flush(Connection& conn, Bytes pdu) {
+  const bool was_idle = !conn.has_output();
+  conn.queue_output(std::move(pdu));
+  // Write at once when nothing is queued ahead; otherwise EPOLLOUT drives it.
+  if (was_idle && !conn.flush_output()) {
+    close_now(conn, std::strerror(errno));
+    return;
+  }
+  update_interest(conn);
+}
+
+void IoThread::send(ConnHandle handle, Bytes pdu) {
+  Connection* conn = find(handle);
+  if (conn == nullptr || conn->close_when_flushed) return;
+  queue_and_flush(*conn, std::move(pdu));
+}
+
+void IoThread::close(ConnHandle handle, bool after_flush, const char* reason) {
+  Connection* conn = find(handle);
+  if (conn == nullptr) return;
+  if (after_flush && conn->has_output()) {
+    conn->close_when_flushed = true;
+    update_interest(*conn);
+    return;
+  }
+  close_now(*conn, reason);
+}
+
+void IoThread::deliver(OutboundMessage& message) {
+  Connection* conn = find(message.to);
+  if (conn == nullptr) return;  // it closed while the message was on its way
+  if (!message.pdu.empty() && !conn->close_when_flushed) {
+    queue_and_flush(*conn, std::move(message.pdu));
+    if ((conn = find(message.to)) == nullptr) return;
+  }
+  if (message.action != OutboundAction::kSend) close(message.to, true, "closed by the server");
+}
+
+void IoThread::drain_inbound() {
+  OutboundMessage batch[64];
+  size_t n;
+  while ((n = inbound_.try_dequeue_bulk(batch, 64)) > 0) {
+    for (size_t i = 0; i < n; ++i) {
+      deliver(batch[i]);
+      batch[i].pdu = Bytes();
+    }
+  }
+}
+
+void IoThread::update_interest(Connection& conn) {
+  // Backpressure: a connection whose output is far behind is not read
+  // from, so a peer that does not read cannot make the server buffer more.
+  const bool over = conn.output_bytes() > options_.output_high_water;
+  const bool under = conn.output_bytes() <= options_.output_high_water / 2;
+  bool pause = conn.reading_paused ? !under : over;
+  if (conn.close_when_flushed) pause = true;
+  const bool want_write = conn.has_output();
+  if (pause == conn.reading_paused && want_write == conn.want_write) return;
+  const bool resumed = conn.reading_paused && !pause;
+  conn.reading_paused = pause;
+  conn.want_write = want_write;
+  epoll_event ev{};
+  ev.events = (pause ? 0u : static_cast<uint32_t>(EPOLLIN)) | (want_write ? EPOLLOUT : 0u);
+  ev.data.u64 = conn_tag(conn.handle());
+  ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, conn.fd(), &ev);
+  // PDUs that arrived while paused are still in the input buffer.
+  if (resumed && conn.input().readable_bytes() >= kPduHeaderSize) {
+    const ConnHandle handle = conn.handle();
+    for (;;) {
+      Connection* c = find(handle);
+      if (c == nullptr || c->reading_paused || c->close_when_flushed) break;
+      const FrameResult frame = next_frame(c->input().readable(), options_.max_pdu_length);
+      if (frame.status != FrameStatus::kFrame) break;  // errors surface on the next read
+      Bytes pdu = Bytes::copy_of(c->input().readable().first(frame.header.length));
+      c->input().consume(frame.header.length);
+      handler_.on_frame(*this, handle, c->port(), frame.header, std::move(pdu));
+    }
+  }
+}
+
+void IoThread::close_now(Connection& conn, const char* reason) {
+  const ConnHandle handle = conn.handle();
+  const PortKind port = conn.port();
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("io[{}]: closing {} ({})", index_, peer_address(conn.fd()), reason);
+  }
+  ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, conn.fd(), nullptr);
+  slots_[handle.slot].conn.reset();
+  free_slots_.push_back(handle.slot);
+  stats_.closed.fetch_add(1, std::memory_order_relaxed);
+  stats_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+  handler_.on_closed(*this, handle, port);
+}
+
+void IoThread::expire_idle(Connection::Clock::time_point now) {
+  for (Slot& slot : slots_) {
+    if (!slot.conn) continue;
+    const auto limit = slot.conn->port() == PortKind::kClient ? options_.client_idle_timeout
+                                                              : options_.msg_server_idle_timeout;
+    if (now - slot.conn->last_input() > limit) {
+      stats_.idle_timeouts.fetch_add(1, std::memory_order_relaxed);
+      close_now(*slot.conn, "idle timeout");
+    }
+  }
+}
+
+}  // namespace ttfs::net

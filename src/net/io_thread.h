@@ -1,0 +1,122 @@
+#pragma once
+
+#include <concurrentqueue/concurrentqueue.h>
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/bytes.h"
+#include "net/conn_handle.h"
+#include "net/connection.h"
+#include "net/pdu.h"
+#include "net/socket_ops.h"
+
+namespace ttfs::net {
+
+class IoThread;
+
+// What the layer above does with traffic. Every call is made on the IO
+// thread that owns the connection; implementations batch their hand-offs
+// and flush them in on_iteration_end.
+class FrameHandler {
+ public:
+  virtual ~FrameHandler() = default;
+  // A whole, framed PDU; its bytes are the handler's from now on.
+  virtual void on_frame(IoThread& io, ConnHandle conn, PortKind port, const PduHeader& header,
+                        Bytes pdu) = 0;
+  // The connection is gone (peer closed, error, timeout, or closed on request).
+  virtual void on_closed(IoThread& io, ConnHandle conn, PortKind port) = 0;
+  virtual void on_iteration_end(IoThread& io) = 0;
+};
+
+struct IoOptions {
+  uint32_t max_pdu_length = 1024 * 1024 + 1024;
+  size_t max_connections = 100000;  // per IO thread
+  size_t output_high_water =
+      4 * 1024 * 1024;  // stop reading a peer whose output is this far behind
+  std::chrono::seconds client_idle_timeout{120};
+  std::chrono::seconds msg_server_idle_timeout{30};
+};
+
+enum class OutboundAction : uint8_t { kSend, kSendThenClose, kClose };
+
+// A reply or forward from another thread to a connection of this thread.
+struct OutboundMessage {
+  ConnHandle to;
+  OutboundAction action = OutboundAction::kSend;
+  Bytes pdu;
+};
+
+struct IoStats {
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> closed{0};
+  std::atomic<uint64_t> protocol_errors{0};
+  std::atomic<uint64_t> idle_timeouts{0};
+  std::atomic<uint64_t> open_connections{0};
+};
+
+// One event loop on one thread (muduo's one-loop-per-thread): it owns its
+// listeners (SO_REUSEPORT), its connections, and an inbound queue that other
+// threads post to, woken by an eventfd.
+class IoThread {
+ public:
+  IoThread(uint16_t index, IoOptions options, FrameHandler& handler);
+  ~IoThread();
+  IoThread(const IoThread&) = delete;
+  IoThread& operator=(const IoThread&) = delete;
+
+  void add_listener(UniqueFd fd, PortKind port);  // before start()
+  void start();
+  void stop();  // thread-safe; closes everything and joins
+
+  uint16_t index() const { return index_; }
+  const IoStats& stats() const { return stats_; }
+
+  // Thread-safe: messages for this thread's connections.
+  void post(std::vector<OutboundMessage>& batch);
+  void post(OutboundMessage message);
+
+  // Loop thread only.
+  void send(ConnHandle conn, Bytes pdu);
+  void close(ConnHandle conn, bool after_flush, const char* reason);
+  bool in_loop_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+ private:
+  struct Slot {
+    std::unique_ptr<Connection> conn;
+    uint32_t generation = 0;
+  };
+
+  void run();
+  void accept_all(int listen_fd, PortKind port);
+  void handle_readable(Connection& conn);
+  void handle_writable(Connection& conn);
+  void drain_inbound();
+  void deliver(OutboundMessage& message);
+  void queue_and_flush(Connection& conn, Bytes pdu);
+  void update_interest(Connection& conn);
+  void close_now(Connection& conn, const char* reason);
+  void expire_idle(Connection::Clock::time_point now);
+  Connection* find(ConnHandle handle);
+
+  const uint16_t index_;
+  const IoOptions options_;
+  FrameHandler& handler_;
+  UniqueFd epoll_fd_;
+  UniqueFd wake_fd_;
+  std::vector<std::pair<UniqueFd, PortKind>> listeners_;
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_slots_;
+  moodycamel::ConcurrentQueue<OutboundMessage> inbound_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  IoStats stats_;
+};
+
+}  // namespace ttfs::net

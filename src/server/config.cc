@@ -1,0 +1,203 @@
+#include "server/config.h"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <thread>
+
+namespace ttfs::server {
+
+namespace {
+
+std::string trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  const auto last = s.find_last_not_of(" \t\r");
+  return std::string(s.substr(first, last - first + 1));
+}
+
+std::vector<std::string> split_list(const std::string& value) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start <= value.size()) {
+    const size_t end = std::min(value.find(';', start), value.size());
+    if (auto item = trim(std::string_view(value).substr(start, end - start)); !item.empty()) {
+      items.push_back(item);
+    }
+    start = end + 1;
+  }
+  return items;
+}
+
+template <typename Int>
+Int parse_int(const std::string& value, Int min, Int max) {
+  long long parsed = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+  if (ec != std::errc() || end != value.data() + value.size() ||
+      parsed < static_cast<long long>(min) || parsed > static_cast<long long>(max)) {
+    throw std::invalid_argument("expected an integer from " + std::to_string(min) + " to " +
+                                std::to_string(max));
+  }
+  return static_cast<Int>(parsed);
+}
+
+using Setter = std::function<void(Config&, const std::string&)>;
+
+std::chrono::seconds seconds(const std::string& v) {
+  return std::chrono::seconds(parse_int<int64_t>(v, 1, 365LL * 24 * 3600));
+}
+
+const std::map<std::string, Setter>& config_keys() {
+  static const std::map<std::string, Setter> keys = {
+      {"ClientListenIP",
+       [](Config& c, const std::string& v) { c.client_listen_ips = split_list(v); }},
+      {"ClientListenPort",
+       [](Config& c, const std::string& v) { c.client_port = parse_int<uint16_t>(v, 0, 65535); }},
+      {"MsgServerListenIP", [](Config& c, const std::string& v) { c.msg_server_listen_ip = v; }},
+      {"MsgServerListenPort",
+       [](Config& c, const std::string& v) {
+         c.msg_server_port = parse_int<uint16_t>(v, 0, 65535);
+       }},
+      {"TaskTimeout", [](Config& c, const std::string& v) { c.limits.task_timeout = seconds(v); }},
+      {"AdvertiseIP", [](Config& c, const std::string& v) { c.advertise_ips = split_list(v); }},
+      {"DataDir", [](Config& c, const std::string& v) { c.data_dir = v; }},
+      {"IoThreads",
+       [](Config& c, const std::string& v) { c.io_threads = parse_int<unsigned>(v, 0, 256); }},
+      {"Workers",
+       [](Config& c, const std::string& v) { c.workers = parse_int<unsigned>(v, 0, 256); }},
+      {"UploadWindow",
+       [](Config& c, const std::string& v) {
+         c.limits.upload_window = parse_int<uint32_t>(v, 1, 4096);
+       }},
+      {"RelayWindow",
+       [](Config& c, const std::string& v) {
+         c.limits.relay_window = parse_int<uint32_t>(v, 1, 4096);
+       }},
+      {"MaxPullSize",
+       [](Config& c, const std::string& v) {
+         c.limits.max_pull_size = parse_int<uint32_t>(v, 1, 64u << 20);
+       }},
+      {"MaxPduLength",
+       [](Config& c, const std::string& v) {
+         c.io.max_pdu_length = parse_int<uint32_t>(v, 64, 64u << 20);
+       }},
+      {"MaxFileSize",
+       [](Config& c, const std::string& v) {
+         c.limits.max_file_size = parse_int<uint64_t>(v, 0, UINT32_MAX);
+       }},
+      {"MaxTasks",
+       [](Config& c, const std::string& v) { c.max_tasks = parse_int<size_t>(v, 1, 100000000); }},
+      {"MaxConnections",
+       [](Config& c, const std::string& v) {
+         c.io.max_connections = parse_int<size_t>(v, 1, 10000000);
+       }},
+      {"StallTimeout",
+       [](Config& c, const std::string& v) { c.limits.stall_timeout = seconds(v); }},
+      {"ClientIdleTimeout",
+       [](Config& c, const std::string& v) { c.io.client_idle_timeout = seconds(v); }},
+      {"MsgServerIdleTimeout",
+       [](Config& c, const std::string& v) { c.io.msg_server_idle_timeout = seconds(v); }},
+      {"OutputHighWater",
+       [](Config& c, const std::string& v) {
+         c.io.output_high_water = parse_int<size_t>(v, 64 * 1024, size_t{1} << 32);
+       }},
+      {"LogLevel", [](Config& c, const std::string& v) { c.log_level = v; }},
+  };
+  return keys;
+}
+
+}  // namespace
+
+void load_config_file(const std::filesystem::path& path, Config& config) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read config file " + path.string());
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    const std::string where = path.string() + ":" + std::to_string(number);
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    const std::string text = trim(line);
+    if (text.empty()) continue;
+    const auto eq = text.find('=');
+    if (eq == std::string::npos) throw std::runtime_error(where + ": expected KEY=VALUE");
+    const std::string key = trim(std::string_view(text).substr(0, eq));
+    const std::string value = trim(std::string_view(text).substr(eq + 1));
+    const auto it = config_keys().find(key);
+    if (it == config_keys().end()) throw std::runtime_error(where + ": unknown key " + key);
+    try {
+      it->second(config, value);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(where + ": " + key + ": " + e.what());
+    }
+  }
+}
+
+bool parse_command_line(int argc, char** argv, Config& config, int& exit_code) {
+  CLI::App app{"ttfsd: a TeamTalk-compatible file-transfer server"};
+  std::string config_path;
+  std::string listen_ip;
+  std::string advertise;
+  std::string data_dir;
+  int task_timeout = 0;
+  uint32_t window = 0;
+  app.add_option("--config", config_path, "fileserver.conf-style file (KEY=VALUE)");
+  app.add_option("--listen-ip", listen_ip, "IPv4 address for both ports");
+  auto* client_port =
+      app.add_option("--client-port", config.client_port, "client port (0: any free)");
+  auto* msg_port =
+      app.add_option("--msg-port", config.msg_server_port, "msg-server port (0: any free)");
+  app.add_option("--advertise-ip", advertise,
+                 "addresses sent in FILE_SERVER_IP_RSP, ';'-separated");
+  app.add_option("--data-dir", data_dir, "directory of the offline store");
+  auto* io_threads =
+      app.add_option("--io-threads", config.io_threads, "IO threads (0: one per core)");
+  auto* workers = app.add_option("--workers", config.workers, "transfer workers (0: one per core)");
+  app.add_option("--task-timeout", task_timeout, "seconds before a task nobody starts is removed")
+      ->check(CLI::Range(1, 365 * 24 * 3600));
+  app.add_option("--upload-window", window, "PULL_DATA_REQs in flight per offline upload")
+      ->check(CLI::Range(1, 4096));
+  auto* log_level =
+      app.add_option("--log-level", config.log_level, "trace, debug, info, warn, error");
+  try {
+    app.parse(argc, argv);
+    if (!config_path.empty()) {
+      // The file is read first, then the flags given are applied over it.
+      Config from_file;
+      load_config_file(config_path, from_file);
+      Config flags = config;
+      config = from_file;
+      if (client_port->count()) config.client_port = flags.client_port;
+      if (msg_port->count()) config.msg_server_port = flags.msg_server_port;
+      if (io_threads->count()) config.io_threads = flags.io_threads;
+      if (workers->count()) config.workers = flags.workers;
+      if (log_level->count()) config.log_level = flags.log_level;
+    }
+  } catch (const CLI::ParseError& e) {
+    exit_code = app.exit(e);
+    return false;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ttfsd: %s\n", e.what());
+    exit_code = 2;
+    return false;
+  }
+  if (!listen_ip.empty()) {
+    config.client_listen_ips = {listen_ip};
+    config.msg_server_listen_ip = listen_ip;
+  }
+  if (!advertise.empty()) config.advertise_ips = split_list(advertise);
+  if (!data_dir.empty()) config.data_dir = data_dir;
+  if (task_timeout > 0) config.limits.task_timeout = std::chrono::seconds(task_timeout);
+  if (window > 0) config.limits.upload_window = window;
+  return true;
+}
+
+void resolve_defaults(Config& config) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  if (config.io_threads == 0) config.io_threads = cores;
+  if (config.workers == 0) config.workers = cores;
+  if (config.advertise_ips.empty()) config.advertise_ips = config.client_listen_ips;
+}
+
+}  // namespace ttfs::server

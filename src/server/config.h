@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "net/io_thread.h"
+#include "transfer/transfer_limits.h"
+
+namespace ttfs::server {
+
+// Everything ttfsd can be told. The original's fileserver.conf keys
+// (ClientListenIP, ClientListenPort, MsgServerListenIP, MsgServerListenPort,
+// TaskTimeout) keep their meaning; every other key has a default.
+struct Config {
+  std::vector<std::string> client_listen_ips{"0.0.0.0"};  // ';'-separated in the file
+  uint16_t client_port = 8600;                            // 0: pick a free port
+  std::string msg_server_listen_ip = "127.0.0.1";
+  uint16_t msg_server_port = 8601;
+  // Addresses sent in FILE_SERVER_IP_RSP; by default the client listen IPs.
+  std::vector<std::string> advertise_ips;
+  std::filesystem::path data_dir = "ttfs-data";
+  unsigned io_threads = 0;  // 0: one per core
+  unsigned workers = 0;     // 0: one per core
+  size_t max_tasks = 100000;
+  std::string log_level = "info";
+  transfer::TransferLimits limits;
+  net::IoOptions io;
+};
+
+// Reads KEY=VALUE lines ('#' starts a comment). Throws std::runtime_error
+// naming the file and line for an unknown key or a value that does not parse.
+void load_config_file(const std::filesystem::path& path, Config& config);
+
+// Parses the command line over `config` (which may already hold a file's
+// values): flags override the file. Returns false when the process should
+// exit (help shown, or an error printed), with `exit_code` set.
+bool parse_command_line(int argc, char** argv, Config& config, int& exit_code);
+
+// Turns "one per core" and "the listen IPs" into numbers and addresses.
+void resolve_defaults(Config& config);
+
+}  // namespace ttfs::server

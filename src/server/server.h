@@ -1,0 +1,63 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "net/io_thread.h"
+#include "server/config.h"
+#include "storage/local_disk_store.h"
+#include "transfer/router.h"
+#include "transfer/worker.h"
+
+namespace ttfs::server {
+
+struct ServerStats {
+  uint64_t connections_open = 0;
+  uint64_t connections_accepted = 0;
+  uint64_t protocol_errors = 0;
+  uint64_t tasks_created = 0;
+  uint64_t tasks_live = 0;
+  uint64_t refusals = 0;
+  uint64_t segments_stored = 0;
+  uint64_t segments_served = 0;
+  uint64_t segments_relayed = 0;
+  uint64_t uploads_completed = 0;
+};
+
+// The whole daemon, wired as ARCHITECTURE.md draws it: IO threads with
+// SO_REUSEPORT listeners on both ports, transfer workers sharded by task id,
+// one disk-writer thread behind the offline store.
+class Server {
+ public:
+  explicit Server(Config config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Recovers the store, binds both ports and starts every thread. Throws
+  // std::exception with a message naming what failed.
+  void start();
+  // Stops in order: no more input (IO threads), the work in flight
+  // (workers), then the disk writer, which flushes everything queued.
+  void stop();
+
+  uint16_t client_port() const { return client_port_; }
+  uint16_t msg_server_port() const { return msg_server_port_; }
+  const Config& config() const { return config_; }
+  ServerStats stats() const;
+
+ private:
+  void open_listeners();
+
+  Config config_;
+  uint16_t client_port_ = 0;
+  uint16_t msg_server_port_ = 0;
+  std::unique_ptr<storage::LocalDiskStore> store_;
+  std::vector<std::unique_ptr<transfer::Worker>> workers_;
+  std::unique_ptr<transfer::Router> router_;
+  std::vector<std::unique_ptr<net::IoThread>> io_threads_;
+  bool running_ = false;
+};
+
+}  // namespace ttfs::server

@@ -1,0 +1,336 @@
+#include "transfer/offline_task.h"
+
+#include <algorithm>
+
+namespace ttfs::transfer {
+
+using IM::BaseDefine::CLIENT_FILE_CANCEL;
+using IM::BaseDefine::CLIENT_FILE_DONE;
+using IM::BaseDefine::CLIENT_FILE_PEER_READY;
+using IM::BaseDefine::CLIENT_OFFLINE_DOWNLOAD;
+using IM::BaseDefine::CLIENT_OFFLINE_UPLOAD;
+using IM::BaseDefine::FILE_TYPE_OFFLINE;
+
+OfflineTask::OfflineTask(TaskInfo info, const TransferLimits& limits, Clock::time_point now)
+    : Task(std::move(info), limits, now),
+      grid_(info_.file_size, limits.segment_size),
+      segments_(grid_.count(), Segment::kMissing) {}
+
+std::unique_ptr<OfflineTask> OfflineTask::stored(TaskInfo info, const TransferLimits& limits,
+                                                 Clock::time_point now) {
+  auto task = std::make_unique<OfflineTask>(std::move(info), limits, now);
+  task->state_ = State::kComplete;
+  task->store_begun_ = true;
+  task->written_ = task->grid_.count();
+  task->segments_.clear();
+  return task;
+}
+
+Verdict OfflineTask::refuse_login(const Login& login, TaskEffects& fx, const char* why) {
+  fx.send_login_rsp(login.conn, login.seq, info_, false);
+  fx.close(login.conn, why);
+  return Verdict::refuse(why);
+}
+
+Verdict OfflineTask::on_login(const Login& login, Clock::time_point now, TaskEffects& fx) {
+  Verdict verdict;
+  if (login.role == CLIENT_OFFLINE_UPLOAD) {
+    verdict = login_upload(login, fx);
+  } else if (login.role == CLIENT_OFFLINE_DOWNLOAD) {
+    verdict = login_download(login, fx);
+  } else {
+    verdict = refuse_login(login, fx, "an online role on an offline task");
+  }
+  if (verdict.ok()) last_activity_ = now;
+  return verdict;
+}
+
+Verdict OfflineTask::login_upload(const Login& login, TaskEffects& fx) {
+  if (login.user_id != info_.from_user_id) {
+    return refuse_login(login, fx, "user is not the task's sender");
+  }
+  switch (state_) {
+    case State::kWaitingUpload: break;
+    case State::kUploading: return refuse_login(login, fx, "the upload is already connected");
+    case State::kFinalizing:
+    case State::kComplete: return refuse_login(login, fx, "the file is already uploaded");
+    case State::kFailed: return refuse_login(login, fx, "the upload has failed");
+  }
+  uploader_ = login.conn;
+  state_ = State::kUploading;
+  fx.send_login_rsp(login.conn, login.seq, info_, true);
+  if (!store_begun_) {
+    fx.store_begin(info_);
+    store_begun_ = true;
+  }
+  if (grid_.count() == 0) {
+    finalize(fx);  // a zero-byte file: nothing to ask for
+  } else {
+    fill_window(fx);
+  }
+  return Verdict::accept();
+}
+
+Verdict OfflineTask::login_download(const Login& login, TaskEffects& fx) {
+  if (login.user_id != info_.to_user_id) {
+    return refuse_login(login, fx, "user is not the task's receiver");
+  }
+  if (state_ != State::kComplete) return refuse_login(login, fx, "the file is not uploaded yet");
+  fx.send_login_rsp(login.conn, login.seq, info_, true);
+  if (grid_.count() == 0) {
+    fx.send_state(login.conn, info_, CLIENT_FILE_DONE, info_.from_user_id);
+    fx.close(login.conn, "download of an empty file done");
+    return Verdict::accept();
+  }
+  downloads_.push_back({login.conn, std::vector<bool>(grid_.count()), grid_.count()});
+  return Verdict::accept();
+}
+
+void OfflineTask::fill_window(TaskEffects& fx) {
+  while (uploader_.valid() && in_flight() < limits_.upload_window &&
+         next_missing_ < segments_.size()) {
+    if (segments_[next_missing_] != Segment::kMissing) {
+      ++next_missing_;
+      continue;
+    }
+    segments_[next_missing_] = Segment::kRequested;
+    ++requested_;
+    fx.send_pull_req(uploader_, next_seq_++, info_, grid_.offset_of(next_missing_),
+                     grid_.size_of(next_missing_));
+    ++next_missing_;
+  }
+}
+
+void OfflineTask::release_requests() {
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    if (segments_[i] == Segment::kRequested) {
+      segments_[i] = Segment::kMissing;
+      next_missing_ = std::min<uint64_t>(next_missing_, i);
+    }
+  }
+  requested_ = 0;
+}
+
+void OfflineTask::finalize(TaskEffects& fx) {
+  state_ = State::kFinalizing;
+  fx.store_finalize(info_);
+}
+
+void OfflineTask::fail(TaskEffects& fx, const char* why) {
+  state_ = State::kFailed;
+  if (uploader_.valid()) {
+    fx.send_state(uploader_, info_, CLIENT_FILE_CANCEL, info_.from_user_id);
+    fx.close(uploader_, why);
+    uploader_ = ConnHandle{};
+  }
+  if (store_begun_) fx.store_abort(info_);
+}
+
+Verdict OfflineTask::on_pull_response(PullResponse& rsp, Clock::time_point now, TaskEffects& fx) {
+  const char* refusal = nullptr;
+  uint64_t index = 0;
+  if (!uploader_.valid() || rsp.conn != uploader_) {
+    fx.close(rsp.conn, "data from a connection that is not the uploader");
+    return Verdict::refuse("data from a connection that is not the uploader");
+  }
+  if (rsp.user_id != info_.from_user_id) {
+    refusal = "data for another user";
+  } else if (rsp.result_code != 0) {
+    refusal = "the sender could not read its file";
+  } else if (!grid_.is_segment_start(rsp.offset) ||
+             segments_[index = grid_.index_of(rsp.offset)] != Segment::kRequested) {
+    refusal = "data that was not asked for";
+  } else if (rsp.data.size() != grid_.size_of(index)) {
+    refusal = "data of another size than asked for";
+  }
+  if (refusal != nullptr) {
+    // Nothing of it is stored; the upload waits for the sender to come back.
+    fx.close(uploader_, refusal);
+    uploader_ = ConnHandle{};
+    release_requests();
+    state_ = State::kWaitingUpload;
+    return Verdict::refuse(refusal);
+  }
+  segments_[index] = Segment::kWriting;
+  --requested_;
+  ++writing_;
+  last_activity_ = now;
+  fx.store_write(info_, rsp.offset, std::move(rsp.data));
+  return Verdict::accept();
+}
+
+Verdict OfflineTask::on_store_done(const StoreDone& done, Clock::time_point now, TaskEffects& fx) {
+  if (state_ == State::kFailed) return Verdict::accept();  // an abort is on its way
+  if (done.error != 0) {
+    fail(fx, "the store failed");
+    return Verdict::refuse("the store failed");
+  }
+  switch (done.kind) {
+    case StoreDone::Kind::kBegun:
+    case StoreDone::Kind::kAborted: return Verdict::accept();
+    case StoreDone::Kind::kWritten: {
+      if (state_ != State::kUploading && state_ != State::kWaitingUpload) {
+        return Verdict::refuse("a write completion outside an upload");
+      }
+      const uint64_t end = done.offset + done.length;
+      for (uint64_t i = grid_.index_of(done.offset);
+           i < segments_.size() && grid_.offset_of(i) < end; ++i) {
+        if (segments_[i] != Segment::kWriting) continue;
+        segments_[i] = Segment::kWritten;
+        --writing_;
+        ++written_;
+      }
+      last_activity_ = now;
+      if (written_ == grid_.count()) {
+        finalize(fx);
+      } else {
+        fill_window(fx);
+      }
+      return Verdict::accept();
+    }
+    case StoreDone::Kind::kFinalized:
+      if (state_ != State::kFinalizing) return Verdict::refuse("a finalize nobody asked for");
+      state_ = State::kComplete;
+      last_activity_ = now;
+      segments_.clear();
+      segments_.shrink_to_fit();
+      if (uploader_.valid()) {
+        fx.send_state(uploader_, info_, CLIENT_FILE_DONE, info_.from_user_id);
+        fx.close(uploader_, "upload done");
+        uploader_ = ConnHandle{};
+      }
+      return Verdict::accept();
+  }
+  return Verdict::refuse("unknown store completion");
+}
+
+OfflineTask::Download* OfflineTask::find_download(ConnHandle conn) {
+  for (Download& d : downloads_) {
+    if (d.conn == conn) return &d;
+  }
+  return nullptr;
+}
+
+void OfflineTask::erase_download(ConnHandle conn) {
+  std::erase_if(downloads_, [&](const Download& d) { return d.conn == conn; });
+}
+
+Verdict OfflineTask::on_pull_request(PullRequest& req, Clock::time_point now, TaskEffects& fx) {
+  Download* download = find_download(req.conn);
+  const char* refusal = nullptr;
+  if (download == nullptr || req.user_id != info_.to_user_id) {
+    refusal = "pull from a connection that is not a receiver";
+  } else if (req.mode != FILE_TYPE_OFFLINE) {
+    refusal = "an online pull on an offline task";
+  } else if (req.size == 0 || req.size > limits_.max_pull_size) {
+    refusal = "pull size out of bounds";
+  } else if (!grid_.is_segment_start(req.offset)) {
+    refusal = "pull offset not on the segment grid";
+  }
+  const uint32_t size =
+      static_cast<uint32_t>(std::min<uint64_t>(req.size, info_.file_size - req.offset));
+  if (refusal == nullptr &&
+      !fx.send_segment(req.conn, req.seq, info_, req.user_id, req.offset, size)) {
+    refusal = "the stored file cannot be read";
+  }
+  if (refusal != nullptr) {
+    fx.send_pull_refusal(req.conn, req.seq, info_, req.user_id, req.offset);
+    fx.close(req.conn, refusal);
+    erase_download(req.conn);
+    return Verdict::refuse(refusal);
+  }
+  last_activity_ = now;
+  const uint64_t end = uint64_t{req.offset} + size;
+  for (uint64_t i = grid_.index_of(req.offset); i < grid_.count(); ++i) {
+    const uint64_t segment_end = grid_.offset_of(i) + grid_.size_of(i);
+    if (segment_end > end) break;
+    if (!download->delivered[i]) {
+      download->delivered[i] = true;
+      --download->remaining;
+    }
+  }
+  if (download->remaining == 0) {
+    fx.send_state(req.conn, info_, CLIENT_FILE_DONE, info_.from_user_id);
+    fx.close(req.conn, "download done");
+    erase_download(req.conn);
+  }
+  return Verdict::accept();
+}
+
+Verdict OfflineTask::on_state(StateReport& report, Clock::time_point now, TaskEffects& fx) {
+  const bool from_uploader = uploader_.valid() && report.conn == uploader_;
+  const bool from_downloader = find_download(report.conn) != nullptr;
+  const char* refusal = nullptr;
+  if (!from_uploader && !from_downloader) {
+    refusal = "state from a connection that is not a peer";
+  } else if (report.user_id != (from_uploader ? info_.from_user_id : info_.to_user_id)) {
+    refusal = "state for another user";
+  } else if (report.state == CLIENT_FILE_PEER_READY) {
+    refusal = "PEER_READY is the server's to send";
+  }
+  if (refusal != nullptr) {
+    fx.close(report.conn, refusal);
+    return Verdict::refuse(refusal);
+  }
+  last_activity_ = now;
+  if (from_downloader) {
+    erase_download(report.conn);
+    fx.close(report.conn, "receiver ended its download");
+    return Verdict::accept();
+  }
+  if (report.state == CLIENT_FILE_DONE) {
+    // The sender's DONE proves nothing: the upload stays resumable.
+    fx.close(uploader_, "sender said DONE");
+    uploader_ = ConnHandle{};
+    release_requests();
+    if (state_ == State::kUploading) state_ = State::kWaitingUpload;
+    return Verdict::accept();
+  }
+  // CANCEL or REFUSE: the sender gives the file up.
+  fx.close(uploader_, "sender cancelled the upload");
+  uploader_ = ConnHandle{};
+  if (state_ == State::kUploading || state_ == State::kWaitingUpload) {
+    state_ = State::kFailed;
+    if (store_begun_) fx.store_abort(info_);
+  }
+  return Verdict::accept();
+}
+
+void OfflineTask::on_conn_closed(ConnHandle conn, Clock::time_point now, TaskEffects&) {
+  if (uploader_.valid() && conn == uploader_) {
+    uploader_ = ConnHandle{};
+    release_requests();
+    if (state_ == State::kUploading) state_ = State::kWaitingUpload;
+    last_activity_ = now;
+    return;
+  }
+  erase_download(conn);
+}
+
+void OfflineTask::on_tick(Clock::time_point now, TaskEffects& fx) {
+  const auto idle = now - last_activity_;
+  switch (state_) {
+    case State::kWaitingUpload:
+      if (idle >= limits_.task_timeout) fail(fx, "the upload never came");
+      break;
+    case State::kUploading:
+      if (idle >= limits_.stall_timeout) {
+        fx.close(uploader_, "the upload stalled");
+        uploader_ = ConnHandle{};
+        release_requests();
+        state_ = State::kWaitingUpload;
+        last_activity_ = now;
+      }
+      break;
+    case State::kComplete:
+      // The file stays in the store; only the task in memory is forgotten.
+      if (downloads_.empty() && idle >= limits_.linger) forgotten_ = true;
+      break;
+    case State::kFinalizing:
+    case State::kFailed: break;
+  }
+}
+
+bool OfflineTask::finished() const { return state_ == State::kFailed || forgotten_; }
+
+}  // namespace ttfs::transfer

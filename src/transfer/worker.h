@@ -1,0 +1,103 @@
+#pragma once
+
+#include <concurrentqueue/blockingconcurrentqueue.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "net/io_thread.h"
+#include "storage/disk_completion.h"
+#include "storage/file_reader.h"
+#include "storage/offline_store.h"
+#include "transfer/events.h"
+#include "transfer/task.h"
+#include "transfer/task_effects.h"
+#include "transfer/transfer_limits.h"
+
+namespace ttfs::transfer {
+
+struct WorkerStats {
+  std::atomic<uint64_t> tasks_created{0};
+  std::atomic<uint64_t> tasks_live{0};
+  std::atomic<uint64_t> refusals{0};
+  std::atomic<uint64_t> segments_stored{0};
+  std::atomic<uint64_t> segments_served{0};
+  std::atomic<uint64_t> segments_relayed{0};
+  std::atomic<uint64_t> uploads_completed{0};
+};
+
+// Owns the tasks of one shard outright: only this thread touches them, so
+// nothing on the per-segment path takes a lock. It drains its queue in bulk,
+// lets each task decide, and sends the replies of a whole batch to each IO
+// thread at once (one wake-up per IO thread per batch).
+class Worker final : private TaskEffects {
+ public:
+  using Queue = moodycamel::BlockingConcurrentQueue<WorkerEvent>;
+
+  Worker(uint32_t index, const TransferLimits& limits, size_t max_tasks,
+         storage::OfflineStore& store);
+  ~Worker() override;
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // The IO threads replies go to, indexed by ConnHandle::thread; before start().
+  void set_io_threads(std::vector<net::IoThread*> io_threads);
+  void start();
+  // Handles everything already queued, then joins.
+  void stop();
+
+  Queue& queue() { return queue_; }
+  // Called on the disk-writer thread: hands its completions over.
+  void post_store_completions(std::vector<storage::DiskCompletion>&& completions);
+  const WorkerStats& stats() const { return stats_; }
+
+ private:
+  void run();
+  void handle(WorkerEvent& event, Clock::time_point now);
+  void handle_create(CreateTask& create, Clock::time_point now);
+  void handle_login(Login& login, Clock::time_point now);
+  Task* find_task(const TaskId& id);
+  void after_event(Task& task, const Verdict& verdict);
+  void tick(Clock::time_point now);
+  void forget(const TaskId& id);
+  void flush_outboxes();
+  void post(ConnHandle to, Bytes pdu, net::OutboundAction action = net::OutboundAction::kSend);
+
+  // TaskEffects: the tasks' decisions, carried out.
+  void send_login_rsp(ConnHandle to, uint16_t seq, const TaskInfo& task, bool ok) override;
+  void send_pull_req(ConnHandle to, uint16_t seq, const TaskInfo& task, uint64_t offset,
+                     uint32_t size) override;
+  void send_state(ConnHandle to, const TaskInfo& task, FileState state, uint32_t user_id) override;
+  void forward(ConnHandle to, Bytes pdu, uint16_t seq) override;
+  bool send_segment(ConnHandle to, uint16_t seq, const TaskInfo& task, uint32_t user_id,
+                    uint64_t offset, uint32_t size) override;
+  void send_pull_refusal(ConnHandle to, uint16_t seq, const TaskInfo& task, uint32_t user_id,
+                         uint64_t offset) override;
+  void close(ConnHandle conn, const char* why) override;
+  void store_begin(const TaskInfo& task) override;
+  void store_write(const TaskInfo& task, uint64_t offset, Payload data) override;
+  void store_finalize(const TaskInfo& task) override;
+  void store_abort(const TaskInfo& task) override;
+
+  const uint32_t index_;
+  const TransferLimits& limits_;
+  const size_t max_tasks_;
+  storage::OfflineStore& store_;
+  std::vector<net::IoThread*> io_threads_;
+  std::vector<std::vector<net::OutboundMessage>> outboxes_;  // one per IO thread
+
+  Queue queue_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+
+  std::unordered_map<TaskId, std::unique_ptr<Task>> tasks_;
+  std::unordered_map<TaskId, std::unique_ptr<storage::FileReader>> readers_;
+  WorkerStats stats_;
+};
+
+}  // namespace ttfs::transfer

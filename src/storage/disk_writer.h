@@ -95,6 +95,7 @@ class DiskWriter {
   const StoreLayout layout_;
   const CompletionSink sink_;
   const DiskWriterOptions options_;
+  const size_t iov_max_;  // segments per pwritev
 
   moodycamel::BlockingConcurrentQueue<DiskOp> queue_;
   std::atomic<bool> stopping_{false};

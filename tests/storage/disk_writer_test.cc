@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
@@ -102,6 +103,54 @@ TEST_F(DiskWriterTest, AdjacentSegmentsAreCoalesced) {
   EXPECT_LE(stats.pwritev_calls, 4u) << "64 adjacent segments in one batch should merge";
   EXPECT_EQ(stats.bytes_written, kSegments * kSmall);
   EXPECT_EQ(read_all(store, meta.task_id), pattern_bytes(2, kSegments * kSmall));
+}
+
+TEST_F(DiskWriterTest, MergingRespectsIovMax) {
+  LocalDiskStore::Options options;
+  options.max_batch = 4096;
+  LocalDiskStore store(dir_.path(), collector_.sink(), options);
+  const size_t iov_max = static_cast<size_t>(sysconf(_SC_IOV_MAX));
+  const size_t segments = iov_max + iov_max / 2;
+  FileMeta meta = make_meta(segments * 8);
+  store.begin_upload(0, meta);
+  for (size_t i = 0; i < segments; ++i) {
+    store.write_segment(0, meta.task_id, i * 8, pattern_payload(14, i * 8, 8));
+  }
+  store.finalize_upload(0, meta);
+  store.start();
+  ASSERT_TRUE(collector_.wait_for(segments + 2));
+  EXPECT_EQ(count_errors(collector_.all()), 0u);
+  EXPECT_EQ(store.stats().pwritev_calls, 2u);
+  EXPECT_EQ(read_all(store, meta.task_id), pattern_bytes(14, segments * 8));
+}
+
+TEST_F(DiskWriterTest, OverlappingRewritesLandInIssueOrder) {
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  FileMeta meta = make_meta(150);
+  store.begin_upload(0, meta);
+  store.write_segment(0, meta.task_id, 50, pattern_payload(15, 50, 100));
+  store.write_segment(0, meta.task_id, 0, pattern_payload(16, 0, 100));  // the later one wins
+  store.finalize_upload(0, meta);
+  store.start();
+  ASSERT_TRUE(collector_.wait_for(4));
+  EXPECT_EQ(count_errors(collector_.all()), 0u);
+  auto expected = pattern_bytes(16, 100);
+  const auto tail = pattern_bytes(15, 150);
+  expected.insert(expected.end(), tail.begin() + 100, tail.end());
+  EXPECT_EQ(read_all(store, meta.task_id), expected);
+}
+
+TEST_F(DiskWriterTest, APayloadViewPastItsBlockIsRefused) {
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  store.start();
+  FileMeta meta = make_meta(100);
+  store.begin_upload(0, meta);
+  Payload bogus{Bytes(10), 5, 20};
+  store.write_segment(0, meta.task_id, 0, std::move(bogus));
+  ASSERT_TRUE(collector_.wait_for(2));
+  const auto written = collector_.of_kind(Kind::kWritten);
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_EQ(written[0].error, EINVAL);
 }
 
 TEST_F(DiskWriterTest, GapsSplitTheMerge) {
@@ -334,6 +383,8 @@ TEST_F(DiskWriterTest, AWriteErrorIsReportedAndOtherFilesGoOn) {
   }
   EXPECT_FALSE(store.lookup_complete(big.task_id));
   EXPECT_EQ(read_all(store, other.task_id), pattern_bytes(10, kSegment));
+  // The short write was retried for its rest (which then failed): 2 + 1.
+  EXPECT_EQ(store.stats().pwritev_calls, 3u);
   EXPECT_GE(store.stats().write_errors, 1u);
 }
 

@@ -42,7 +42,8 @@ void SegmentPuller::run(TransferResult& result) {
                                   "the protocol's offsets are 32-bit; file is too large");
     return;
   }
-  const size_t window = std::max<uint32_t>(options_.window, 1);
+  // seq_num is 16 bits and must tell the requests in flight apart.
+  const size_t window = std::clamp<uint32_t>(options_.window, 1, 1u << 15);
   for (;;) {
     while (next_ < order_.size() && in_flight_.size() < window) {
       Status s = request_next();

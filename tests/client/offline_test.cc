@@ -289,6 +289,31 @@ TEST(OfflineDownloaderTest, KeepsAWindowInFlightInShuffledOrder) {
   EXPECT_EQ(std::set<uint32_t>(order.begin(), order.end()).size(), 11u);
 }
 
+TEST(OfflineDownloaderTest, StreamsManyMegabytesThroughAWindow) {
+  constexpr uint32_t kBig = 16 * 1024 * 1024 + 12345;
+  FakePeer peer([](Connection& conn) {
+    ASSERT_TRUE(accept_login(conn, kTo, FileRole::kOfflineDownload));
+    for (uint64_t served = 0; served < kBig;) {
+      auto pdu = expect_pdu(conn, net::kSidFile, net::kCidFilePullDataReq);
+      ASSERT_TRUE(pdu);
+      auto req = parse_body<IM::File::IMFilePullDataReq>(*pdu);
+      send_bytes(conn,
+                 expected_rsp(pdu->header.seq_num, kTo, req.offset(), req.data_size(), kSeed));
+      served += req.data_size();
+    }
+    send_state(conn, FileState::kDone, kFrom);
+    expect_closed(conn);
+  });
+  PatternVerifier sink(kSeed, kBig);
+  DownloadOptions o = fast_download();
+  o.pull.window = 8;
+  OfflineDownloader down(peer.endpoint(), {kTaskId, kTo, kBig}, sink.writer(), o);
+  const TransferResult r = down.run();
+  EXPECT_TRUE(r.ok()) << r.status.to_string();
+  EXPECT_EQ(r.segments, (kBig + kSegmentSize - 1) / kSegmentSize);
+  EXPECT_TRUE(sink.complete_and_correct());
+}
+
 struct BadReply {
   const char* name;
   uint32_t offset;

@@ -94,7 +94,7 @@ void OfflineTask::fill_window(TaskEffects& fx) {
       continue;
     }
     segments_[next_missing_] = Segment::kRequested;
-    ++requested_;
+    requests_.push_back({next_missing_, next_seq_});
     fx.send_pull_req(uploader_, next_seq_++, info_, grid_.offset_of(next_missing_),
                      grid_.size_of(next_missing_));
     ++next_missing_;
@@ -102,13 +102,11 @@ void OfflineTask::fill_window(TaskEffects& fx) {
 }
 
 void OfflineTask::release_requests() {
-  for (size_t i = 0; i < segments_.size(); ++i) {
-    if (segments_[i] == Segment::kRequested) {
-      segments_[i] = Segment::kMissing;
-      next_missing_ = std::min<uint64_t>(next_missing_, i);
-    }
+  for (const Request& r : requests_) {
+    segments_[r.index] = Segment::kMissing;
+    next_missing_ = std::min(next_missing_, r.index);
   }
-  requested_ = 0;
+  requests_.clear();
 }
 
 void OfflineTask::finalize(TaskEffects& fx) {
@@ -127,20 +125,30 @@ void OfflineTask::fail(TaskEffects& fx, const char* why) {
 }
 
 Verdict OfflineTask::on_pull_response(PullResponse& rsp, Clock::time_point now, TaskEffects& fx) {
-  const char* refusal = nullptr;
-  uint64_t index = 0;
   if (!uploader_.valid() || rsp.conn != uploader_) {
     fx.close(rsp.conn, "data from a connection that is not the uploader");
     return Verdict::refuse("data from a connection that is not the uploader");
   }
+  const auto request = std::find_if(requests_.begin(), requests_.end(), [&](const Request& r) {
+    return grid_.is_segment_start(rsp.offset) && r.index == grid_.index_of(rsp.offset);
+  });
+  // Clients echo the seq_num of the request they answer. A reply whose
+  // seq_num is that of another request in flight is labelled with the wrong
+  // offset: its bytes belong elsewhere in the file.
+  const bool seq_of_another =
+      std::any_of(requests_.begin(), requests_.end(), [&](const Request& r) {
+        return r.seq == rsp.seq && (request == requests_.end() || r.index != request->index);
+      });
+  const char* refusal = nullptr;
   if (rsp.user_id != info_.from_user_id) {
     refusal = "data for another user";
   } else if (rsp.result_code != 0) {
     refusal = "the sender could not read its file";
-  } else if (!grid_.is_segment_start(rsp.offset) ||
-             segments_[index = grid_.index_of(rsp.offset)] != Segment::kRequested) {
+  } else if (request == requests_.end()) {
     refusal = "data that was not asked for";
-  } else if (rsp.data.size() != grid_.size_of(index)) {
+  } else if (seq_of_another) {
+    refusal = "data labelled with another request's offset";
+  } else if (rsp.data.size() != grid_.size_of(request->index)) {
     refusal = "data of another size than asked for";
   }
   if (refusal != nullptr) {
@@ -151,8 +159,8 @@ Verdict OfflineTask::on_pull_response(PullResponse& rsp, Clock::time_point now, 
     state_ = State::kWaitingUpload;
     return Verdict::refuse(refusal);
   }
-  segments_[index] = Segment::kWriting;
-  --requested_;
+  segments_[request->index] = Segment::kWriting;
+  requests_.erase(request);
   ++writing_;
   last_activity_ = now;
   fx.store_write(info_, rsp.offset, std::move(rsp.data));

@@ -33,12 +33,17 @@ class OfflineTask final : public Task {
   bool finished() const override;
 
   State state() const { return state_; }
-  uint32_t in_flight() const { return requested_ + writing_; }
+  uint32_t in_flight() const { return static_cast<uint32_t>(requests_.size()) + writing_; }
   uint64_t segments_written() const { return written_; }
   size_t downloads() const { return downloads_.size(); }
 
  private:
   enum class Segment : uint8_t { kMissing, kRequested, kWriting, kWritten };
+
+  struct Request {
+    uint64_t index;
+    uint16_t seq;
+  };
 
   struct Download {
     ConnHandle conn;
@@ -65,8 +70,8 @@ class OfflineTask final : public Task {
   ConnHandle uploader_;
   bool store_begun_ = false;
   std::vector<Segment> segments_;
-  uint64_t next_missing_ = 0;  // no segment before it is missing
-  uint32_t requested_ = 0;
+  std::vector<Request> requests_;  // the PULL_DATA_REQs in flight, at most a window
+  uint64_t next_missing_ = 0;      // no segment before it is missing
   uint32_t writing_ = 0;
   uint64_t written_ = 0;
   uint16_t next_seq_ = 1;

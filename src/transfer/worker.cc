@@ -102,7 +102,9 @@ void Worker::run() {
       next_tick = now + kTickInterval;
     }
     flush_outboxes();
-    if (n == 0 && stopping_.load(std::memory_order_acquire)) break;
+    // Stopping: whatever was queued before stop() has been handled once a
+    // batch comes back short.
+    if (n < kBatch && stopping_.load(std::memory_order_acquire)) break;
   }
 }
 

@@ -1,0 +1,166 @@
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "client/client.h"
+#include "server_fixture.h"
+
+namespace ttfs::testing {
+namespace {
+
+using client::FileState;
+using client::TransferMode;
+
+constexpr uint32_t kSender = 1001;
+constexpr uint32_t kReceiver = 1002;
+
+client::TransferResult upload(const client::Endpoint& server, const std::string& task,
+                              uint64_t size, uint64_t seed, client::ServeOptions options = {}) {
+  client::OfflineUploader uploader(server, {task, kSender, size},
+                                   client::PatternSource(seed).reader(), options);
+  return uploader.run();
+}
+
+class OfflineTransfer : public ServerFixture, public ::testing::WithParamInterface<uint64_t> {};
+
+TEST_P(OfflineTransfer, UploadThenDownloadIsByteExact) {
+  const uint64_t size = GetParam();
+  const uint64_t seed = size * 7 + 3;
+  const std::string task = create_task(kSender, kReceiver, size, TransferMode::kOffline);
+  ASSERT_FALSE(task.empty());
+
+  const auto up = upload(client_endpoint(), task, size, seed);
+  ASSERT_TRUE(up.ok()) << up.status.to_string();
+  EXPECT_EQ(up.final_state, FileState::kDone);
+  EXPECT_EQ(up.bytes, size);
+  EXPECT_EQ(up.segments, (size + client::kSegmentSize - 1) / client::kSegmentSize);
+
+  client::PatternVerifier verifier(seed, size);
+  client::OfflineDownloader downloader(client_endpoint(), {task, kReceiver, size},
+                                       verifier.writer());
+  const auto down = downloader.run();
+  ASSERT_TRUE(down.ok()) << down.status.to_string();
+  EXPECT_EQ(down.final_state, FileState::kDone);
+  EXPECT_EQ(down.bytes, size);
+  EXPECT_TRUE(verifier.complete_and_correct()) << "first mismatch at " << verifier.first_mismatch();
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, OfflineTransfer,
+                         ::testing::Values(0, 1, 32767, 32768, 32769, 5 * 1024 * 1024 + 12345));
+
+using OfflineBehaviour = ServerFixture;
+
+TEST_F(OfflineBehaviour, ZeroByteUploadIsDoneWithoutAnyPullRequest) {
+  const std::string task = create_task(kSender, kReceiver, 0, TransferMode::kOffline);
+  const auto up = upload(client_endpoint(), task, 0, 1);
+  ASSERT_TRUE(up.ok()) << up.status.to_string();
+  EXPECT_EQ(up.final_state, FileState::kDone);
+  EXPECT_EQ(up.segments, 0u);
+}
+
+TEST_F(OfflineBehaviour, DownloadInAnyOrderWithAWindow) {
+  const uint64_t size = 40 * 32768 + 99;
+  const std::string task = create_task(kSender, kReceiver, size, TransferMode::kOffline);
+  ASSERT_TRUE(upload(client_endpoint(), task, size, 42).ok());
+
+  client::PatternVerifier verifier(42, size);
+  client::DownloadOptions options;
+  options.pull.window = 8;
+  options.pull.shuffle = true;
+  options.pull.shuffle_seed = 7;
+  client::OfflineDownloader downloader(client_endpoint(), {task, kReceiver, size},
+                                       verifier.writer(), options);
+  const auto down = downloader.run();
+  ASSERT_TRUE(down.ok()) << down.status.to_string();
+  EXPECT_TRUE(verifier.complete_and_correct());
+}
+
+TEST_F(OfflineBehaviour, CompletedUploadSurvivesARestart) {
+  const uint64_t size = 3 * 32768 + 17;
+  const std::string task = create_task(kSender, kReceiver, size, TransferMode::kOffline);
+  ASSERT_TRUE(upload(client_endpoint(), task, size, 5).ok());
+
+  restart_server();
+
+  client::PatternVerifier verifier(5, size);
+  client::OfflineDownloader downloader(client_endpoint(), {task, kReceiver, size},
+                                       verifier.writer());
+  const auto down = downloader.run();
+  ASSERT_TRUE(down.ok()) << down.status.to_string();
+  EXPECT_TRUE(verifier.complete_and_correct());
+}
+
+TEST_F(OfflineBehaviour, UploaderThatDropsMidTransferResumesWhereItLeftOff) {
+  const uint64_t size = 64 * 32768;
+  const std::string task = create_task(kSender, kReceiver, size, TransferMode::kOffline);
+  client::ServeOptions cut;
+  cut.stop_after_segments = 20;
+  const auto first = upload(client_endpoint(), task, size, 9, cut);
+  EXPECT_EQ(first.status.code(), client::ErrorCode::kStopped);
+
+  const auto second = upload(client_endpoint(), task, size, 9);
+  ASSERT_TRUE(second.ok()) << second.status.to_string();
+  EXPECT_EQ(second.final_state, FileState::kDone);
+  // The segments that were answered and stored are not asked for again.
+  EXPECT_LT(second.segments, 64u);
+
+  client::PatternVerifier verifier(9, size);
+  client::OfflineDownloader downloader(client_endpoint(), {task, kReceiver, size},
+                                       verifier.writer());
+  ASSERT_TRUE(downloader.run().ok());
+  EXPECT_TRUE(verifier.complete_and_correct());
+}
+
+TEST_F(OfflineBehaviour, DownloadBeforeTheUploadIsCompleteIsRefused) {
+  const uint64_t size = 10 * 32768;
+  const std::string task = create_task(kSender, kReceiver, size, TransferMode::kOffline);
+  client::PatternVerifier verifier(1, size);
+  client::OfflineDownloader downloader(client_endpoint(), {task, kReceiver, size},
+                                       verifier.writer());
+  EXPECT_EQ(downloader.connect().code(), client::ErrorCode::kRefused);
+}
+
+TEST_F(OfflineBehaviour, ReceiverCannotUploadAndSenderCannotDownload) {
+  const uint64_t size = 100;
+  const std::string task = create_task(kSender, kReceiver, size, TransferMode::kOffline);
+  client::OfflineUploader wrong_uploader(client_endpoint(), {task, kReceiver, size},
+                                         client::PatternSource(1).reader());
+  EXPECT_EQ(wrong_uploader.connect().code(), client::ErrorCode::kRefused);
+  ASSERT_TRUE(upload(client_endpoint(), task, size, 1).ok());
+  client::PatternVerifier verifier(1, size);
+  client::OfflineDownloader wrong_downloader(client_endpoint(), {task, kSender, size},
+                                             verifier.writer());
+  EXPECT_EQ(wrong_downloader.connect().code(), client::ErrorCode::kRefused);
+}
+
+class SpoiledReply : public ServerFixture,
+                     public ::testing::WithParamInterface<client::ReplyFault> {};
+
+TEST_P(SpoiledReply, IsRefusedAndNothingWrongIsStored) {
+  const uint64_t size = 8 * 32768 + 3;
+  const std::string task = create_task(kSender, kReceiver, size, TransferMode::kOffline);
+  client::ServeOptions spoiled;
+  spoiled.fault = GetParam();
+  spoiled.fault_at_segment = 2;
+  const auto bad = upload(client_endpoint(), task, size, 11, spoiled);
+  EXPECT_FALSE(bad.ok());
+
+  // The honest sender then completes it, and the stored file is exact.
+  const auto good = upload(client_endpoint(), task, size, 11);
+  ASSERT_TRUE(good.ok()) << good.status.to_string();
+  client::PatternVerifier verifier(11, size);
+  client::OfflineDownloader downloader(client_endpoint(), {task, kReceiver, size},
+                                       verifier.writer());
+  ASSERT_TRUE(downloader.run().ok());
+  EXPECT_TRUE(verifier.complete_and_correct());
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, SpoiledReply,
+                         ::testing::Values(client::ReplyFault::kShort,
+                                           client::ReplyFault::kOversize,
+                                           client::ReplyFault::kWrongOffset,
+                                           client::ReplyFault::kWrongTask,
+                                           client::ReplyFault::kUnrequested));
+
+}  // namespace
+}  // namespace ttfs::testing

@@ -94,6 +94,7 @@ void OfflineTask::fill_window(TaskEffects& fx) {
       continue;
     }
     segments_[next_missing_] = Segment::kRequested;
+    if (next_seq_ == 0) next_seq_ = 1;  // 0 is what seq-less clients echo
     requests_.push_back({next_missing_, next_seq_});
     fx.send_pull_req(uploader_, next_seq_++, info_, grid_.offset_of(next_missing_),
                      grid_.size_of(next_missing_));
@@ -135,8 +136,9 @@ Verdict OfflineTask::on_pull_response(PullResponse& rsp, Clock::time_point now, 
   // Clients echo the seq_num of the request they answer. A reply whose
   // seq_num is that of another request in flight is labelled with the wrong
   // offset: its bytes belong elsewhere in the file.
+  // TeamTalk's own clients send seq_num 0 throughout, which names nothing.
   const bool seq_of_another =
-      std::any_of(requests_.begin(), requests_.end(), [&](const Request& r) {
+      rsp.seq != 0 && std::any_of(requests_.begin(), requests_.end(), [&](const Request& r) {
         return r.seq == rsp.seq && (request == requests_.end() || r.index != request->index);
       });
   const char* refusal = nullptr;

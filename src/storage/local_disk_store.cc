@@ -18,7 +18,17 @@ LocalDiskStore::~LocalDiskStore() { stop(); }
 
 void LocalDiskStore::start() {
   std::error_code ec;
-  std::filesystem::create_directories(layout_.root(), ec);
+  const bool created = std::filesystem::create_directories(layout_.root(), ec);
+  if (!ec && created) {
+    // The root's own entry must be durable before the first file in it is.
+    std::error_code abs_ec;
+    const auto parent = std::filesystem::absolute(layout_.root(), abs_ec).parent_path();
+    const int err = abs_ec ? abs_ec.value() : fsync_dir(parent);
+    if (err != 0) {
+      spdlog::warn("store root {}: cannot sync its directory: {}", layout_.root().string(),
+                   std::strerror(err));
+    }
+  }
   if (ec) {
     // Not fatal here: every begin will then fail with the errno, which the
     // workers report per task.

@@ -78,7 +78,9 @@ std::optional<PullDataRspView> parse(const Wire& w) { return parse_pull_data_rsp
 
 bool protobuf_accepts(const Wire& w, IM::File::IMFilePullDataRsp* out = nullptr) {
   IM::File::IMFilePullDataRsp msg;
-  const bool ok = msg.ParseFromString(w.str());
+  // The partial parse plus the check is ParseFromString without its log line
+  // for every missing required field.
+  const bool ok = msg.ParsePartialFromString(w.str()) && msg.IsInitialized();
   if (out != nullptr) *out = msg;
   return ok;
 }

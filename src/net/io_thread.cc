@@ -25,7 +25,7 @@ uint64_t conn_tag(ConnHandle h) { return static_cast<uint64_t>(h.generation) << 
 
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr int kMaxEvents = 256;
-constexpr size_t kIdleInputCapacity = 16 * 1024;
+constexpr auto kQuietBeforeShrinking = std::chrono::seconds(2);
 
 }  // namespace
 
@@ -214,7 +214,6 @@ void IoThread::handle_readable(Connection& conn) {
     if (find(handle) == nullptr) return;  // the handler closed it
     if (conn.close_when_flushed || conn.reading_paused) break;
   }
-  conn.input().shrink_if_empty(kIdleInputCapacity);
 }
 
 void IoThread::handle_writable(Connection& conn) {
@@ -326,6 +325,9 @@ void IoThread::close_now(Connection& conn, const char* reason) {
 void IoThread::expire_idle(Connection::Clock::time_point now) {
   for (Slot& slot : slots_) {
     if (!slot.conn) continue;
+    // A busy connection keeps its input block; a quiet one gives it back,
+    // so thousands of idle connections cost little memory.
+    if (now - slot.conn->last_input() > kQuietBeforeShrinking) slot.conn->input().shrink_if_empty(0);
     const auto limit = slot.conn->port() == PortKind::kClient ? options_.client_idle_timeout
                                                               : options_.msg_server_idle_timeout;
     if (now - slot.conn->last_input() > limit) {

@@ -67,8 +67,23 @@ int main(int argc, char** argv) {
               server.msg_server_port());
   std::fflush(stdout);
 
-  int received = 0;
-  sigwait(&signals, &received);
+  // A line of counters a minute while there is traffic; a signal ends it.
+  const timespec interval{60, 0};
+  ttfs::server::ServerStats last{};
+  int received = -1;
+  while (received < 0) {
+    received = sigtimedwait(&signals, nullptr, &interval);
+    const ttfs::server::ServerStats now = server.stats();
+    if (received < 0 && now.connections_accepted != last.connections_accepted) {
+      spdlog::info(
+          "stats: {} connections open ({} accepted), {} tasks live ({} created), {} uploads "
+          "complete, segments {} stored / {} served / {} relayed, {} refusals, {} protocol errors",
+          now.connections_open, now.connections_accepted, now.tasks_live, now.tasks_created,
+          now.uploads_completed, now.segments_stored, now.segments_served, now.segments_relayed,
+          now.refusals, now.protocol_errors);
+    }
+    last = now;
+  }
   spdlog::info("ttfsd: {} received; shutting down", received == SIGINT ? "SIGINT" : "SIGTERM");
   server.stop();
   return 0;

@@ -93,7 +93,10 @@ std::optional<PullDataRspView> parse_pull_data_rsp(std::span<const uint8_t> body
     const auto type = static_cast<uint32_t>(key & 7);
     const bool varint_field = field == 1 || field == 3 || field == 4;
     const bool bytes_field = field == 2 || field == 5;
-    if ((varint_field && type == kVarint) || (bytes_field && type == kLengthDelimited)) {
+    if (varint_field || bytes_field) {
+      // Stricter than protobuf, which would keep a mistyped known field as
+      // an unknown one: no client of this protocol sends one.
+      if (type != (varint_field ? kVarint : kLengthDelimited)) return std::nullopt;
       uint64_t v = 0;
       std::span<const uint8_t> b;
       if (varint_field ? !in.varint(v) : !in.bytes(b)) return std::nullopt;
@@ -108,7 +111,7 @@ std::optional<PullDataRspView> parse_pull_data_rsp(std::span<const uint8_t> body
       }
       seen |= 1u << field;
     } else if (field == 0 || !in.skip(type)) {
-      return std::nullopt;  // field 0, a known field of the wrong type, or a torn field
+      return std::nullopt;  // field 0, or a torn unknown field
     }
   }
   constexpr unsigned kRequired = 0b111110;

@@ -51,9 +51,27 @@ Verdict OfflineTask::login_upload(const Login& login, TaskEffects& fx) {
   }
   switch (state_) {
     case State::kWaitingUpload: break;
-    case State::kUploading: return refuse_login(login, fx, "the upload is already connected");
+    case State::kUploading:
+      // The sender is back on a new connection, and the close of its old one
+      // may still be on its way from another IO thread (events of different
+      // connections are not ordered): the newer login takes over.
+      fx.close(uploader_, "replaced by the sender's new connection");
+      uploader_ = ConnHandle{};
+      release_requests();
+      state_ = State::kWaitingUpload;
+      break;
     case State::kFinalizing:
-    case State::kComplete: return refuse_login(login, fx, "the file is already uploaded");
+      if (uploader_.valid()) fx.close(uploader_, "replaced by the sender's new connection");
+      // A sender that lost its connection after its last answer comes back
+      // to learn the outcome: it is told DONE once the file is durable.
+      uploader_ = login.conn;
+      fx.send_login_rsp(login.conn, login.seq, info_, true);
+      return Verdict::accept();
+    case State::kComplete:
+      fx.send_login_rsp(login.conn, login.seq, info_, true);
+      fx.send_state(login.conn, info_, CLIENT_FILE_DONE, info_.from_user_id);
+      fx.close(login.conn, "the file is already uploaded");
+      return Verdict::accept();
     case State::kFailed: return refuse_login(login, fx, "the upload has failed");
   }
   uploader_ = login.conn;
@@ -154,11 +172,12 @@ Verdict OfflineTask::on_pull_response(PullResponse& rsp, Clock::time_point now, 
     refusal = "data of another size than asked for";
   }
   if (refusal != nullptr) {
-    // Nothing of it is stored; the upload waits for the sender to come back.
+    // Nothing of it is stored; the upload waits for the sender to come back
+    // (unless every segment is already in, and the finalize goes on).
     fx.close(uploader_, refusal);
     uploader_ = ConnHandle{};
     release_requests();
-    state_ = State::kWaitingUpload;
+    if (state_ == State::kUploading) state_ = State::kWaitingUpload;
     return Verdict::refuse(refusal);
   }
   segments_[request->index] = Segment::kWriting;

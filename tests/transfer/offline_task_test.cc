@@ -188,26 +188,37 @@ TEST_F(OfflineTaskTest, OnlineRolesAreRefused) {
   EXPECT_EQ(task->state(), State::kWaitingUpload);
 }
 
-TEST_F(OfflineTaskTest, ASecondUploadLoginIsRefused) {
+TEST_F(OfflineTaskTest, ASecondUploadLoginTakesOverFromTheFirst) {
+  // A reconnecting sender's login can arrive before the close of its old
+  // connection (they come from different IO threads): the newer one wins.
   make(kTenAndABit);
   ASSERT_TRUE(login_upload(U).ok());
+  ASSERT_TRUE(answer(0).ok());
   fx.clear();
-  EXPECT_FALSE(login_upload(U2, 2).ok());
-  ASSERT_EQ(fx.log.size(), 2u) << dump(fx.log);
-  EXPECT_EQ(fx.log[0].conn, U2);
-  EXPECT_FALSE(fx.log[0].ok);
-  EXPECT_TRUE(fx.closed(U2));
-  EXPECT_FALSE(fx.closed(U));
+  EXPECT_TRUE(login_upload(U2, 2).ok());
+  EXPECT_TRUE(fx.closed(U));
+  EXPECT_FALSE(fx.closed(U2));
   EXPECT_EQ(task->state(), State::kUploading);
-  EXPECT_TRUE(answer(0).ok());
+  // Segment 0 is being written, so the new connection is asked for the rest.
+  for (const Effect& e : fx.of(Kind::kPullReq)) {
+    EXPECT_EQ(e.conn, U2);
+    EXPECT_NE(e.offset, 0u);
+  }
+  EXPECT_EQ(fx.count(Kind::kPullReq), 7u);
+  EXPECT_FALSE(answer(1).ok()) << "the old connection no longer counts";
+  EXPECT_TRUE(answer(1, U2).ok());
+  // The old connection's close, arriving late, changes nothing.
+  task->on_conn_closed(U, now, fx);
+  EXPECT_EQ(task->state(), State::kUploading);
 }
 
-TEST_F(OfflineTaskTest, UploadLoginAfterCompletionIsRefused) {
+TEST_F(OfflineTaskTest, UploadLoginAfterCompletionIsToldDone) {
   make(0);
   ASSERT_TRUE(login_upload(U).ok());
   ASSERT_TRUE(finalized().ok());
   fx.clear();
-  EXPECT_FALSE(login_upload(U2).ok());
+  EXPECT_TRUE(login_upload(U2).ok());
+  EXPECT_EQ(fx.count(Kind::kState), 1u);
   EXPECT_TRUE(fx.closed(U2));
   EXPECT_EQ(fx.count(Kind::kStoreBegin), 0u);
   EXPECT_EQ(task->state(), State::kComplete);
@@ -699,15 +710,23 @@ TEST_F(OfflineTaskTest, SenderLeavingWhileFinalizingStillCompletes) {
 
 // --- downloads --------------------------------------------------------------------
 
-TEST_F(OfflineTaskTest, StoredTaskIsCompleteAndRefusesUploads) {
+TEST_F(OfflineTaskTest, StoredTaskIsCompleteAndTellsAReturningSenderDone) {
   make_stored(kTenAndABit);
   EXPECT_EQ(task->state(), State::kComplete);
   EXPECT_EQ(task->segments_written(), segments_of(kTenAndABit));
   EXPECT_EQ(task->in_flight(), 0u);
   EXPECT_FALSE(task->finished());
-  EXPECT_FALSE(login_upload(U).ok());
+  // The sender learns the outcome it may have missed; nothing is asked again.
+  EXPECT_TRUE(login_upload(U).ok());
+  ASSERT_EQ(fx.log.size(), 3u) << dump(fx.log);
+  EXPECT_EQ(fx.log[0].kind, Kind::kLoginRsp);
+  EXPECT_TRUE(fx.log[0].ok);
+  EXPECT_EQ(fx.log[1].kind, Kind::kState);
+  EXPECT_EQ(fx.log[1].state, CLIENT_FILE_DONE);
+  EXPECT_EQ(fx.log[1].user_id, kFromUser);
   EXPECT_TRUE(fx.closed(U));
   EXPECT_EQ(fx.count(Kind::kStoreBegin), 0u);
+  EXPECT_EQ(fx.count(Kind::kPullReq), 0u);
   fx.clear();
   ASSERT_TRUE(login_download(D, 8).ok());
   ASSERT_EQ(fx.log.size(), 1u) << dump(fx.log);

@@ -20,6 +20,7 @@ namespace {
 // to be stale.
 constexpr uint64_t kWakeTag = 1ull << 63;
 constexpr uint64_t kListenerTag = 1ull << 62;
+constexpr uint32_t kMaxGeneration = 1u << 30;
 
 uint64_t conn_tag(ConnHandle h) { return static_cast<uint64_t>(h.generation) << 32 | h.slot; }
 
@@ -114,11 +115,12 @@ void IoThread::run() {
       Connection* conn = find({index_, slot, static_cast<uint32_t>(tag >> 32)});
       if (conn == nullptr) continue;  // closed earlier in this batch
       if (events[i].events & (EPOLLERR | EPOLLHUP)) {
-        // Read what is left first: a peer may send its last PDU and close.
-        if (events[i].events & EPOLLIN) handle_readable(*conn);
-        if ((conn = find({index_, slot, static_cast<uint32_t>(tag >> 32)})) != nullptr) {
-          close_now(*conn, "peer hung up");
+        // Read all that is left first: a peer may send its last PDUs and close.
+        const ConnHandle handle{index_, slot, static_cast<uint32_t>(tag >> 32)};
+        while ((events[i].events & EPOLLIN) && (conn = find(handle)) != nullptr &&
+               !conn->reading_paused && handle_readable(*conn)) {
         }
+        if ((conn = find(handle)) != nullptr) close_now(*conn, "peer hung up");
         continue;
       }
       if (events[i].events & EPOLLIN) handle_readable(*conn);
@@ -165,7 +167,8 @@ void IoThread::accept_all(int listen_fd, PortKind port) {
       slots_.emplace_back();
     }
     Slot& slot = slots_[slot_index];
-    if (++slot.generation == 0) slot.generation = 1;
+    // Generations stay under bit 30 so a connection's tag never has a tag bit.
+    if (++slot.generation >= kMaxGeneration) slot.generation = 1;
     const ConnHandle handle{index_, slot_index, slot.generation};
     slot.conn = std::make_unique<Connection>(std::move(fd), handle, port, Connection::Clock::now());
     epoll_event ev{};
@@ -182,18 +185,18 @@ void IoThread::accept_all(int listen_fd, PortKind port) {
   }
 }
 
-void IoThread::handle_readable(Connection& conn) {
+bool IoThread::handle_readable(Connection& conn) {
   const ConnHandle handle = conn.handle();
   const ssize_t n =
       conn.input().read_from(conn.fd(), kReadChunk, options_.max_pdu_length + kReadChunk);
   if (n == 0) {
     close_now(conn, "peer closed");
-    return;
+    return false;
   }
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
       close_now(conn, std::strerror(errno));
-    return;
+    return false;
   }
   conn.touch(Connection::Clock::now());
   // The codec loop: cut whole PDUs while they are there; a bad length closes
@@ -206,14 +209,15 @@ void IoThread::handle_readable(Connection& conn) {
       spdlog::info("io[{}]: {} sent a PDU length of {}; closing", index_, peer_address(conn.fd()),
                    frame.header.length);
       close_now(conn, "bad PDU length");
-      return;
+      return false;
     }
     Bytes pdu = Bytes::copy_of(conn.input().readable().first(frame.header.length));
     conn.input().consume(frame.header.length);
     handler_.on_frame(*this, handle, conn.port(), frame.header, std::move(pdu));
-    if (find(handle) == nullptr) return;  // the handler closed it
+    if (find(handle) == nullptr) return false;  // the handler closed it
     if (conn.close_when_flushed || conn.reading_paused) break;
   }
+  return true;
 }
 
 void IoThread::handle_writable(Connection& conn) {
@@ -327,7 +331,8 @@ void IoThread::expire_idle(Connection::Clock::time_point now) {
     if (!slot.conn) continue;
     // A busy connection keeps its input block; a quiet one gives it back,
     // so thousands of idle connections cost little memory.
-    if (now - slot.conn->last_input() > kQuietBeforeShrinking) slot.conn->input().shrink_if_empty(0);
+    if (now - slot.conn->last_input() > kQuietBeforeShrinking)
+      slot.conn->input().shrink_if_empty(0);
     const auto limit = slot.conn->port() == PortKind::kClient ? options_.client_idle_timeout
                                                               : options_.msg_server_idle_timeout;
     if (now - slot.conn->last_input() > limit) {

@@ -95,7 +95,9 @@ class IoThread {
 
   void run();
   void accept_all(int listen_fd, PortKind port);
-  void handle_readable(Connection& conn);
+  // Reads once and hands on every whole PDU; false once nothing more can be
+  // read now (EAGAIN, end of stream, an error, or the connection closed).
+  bool handle_readable(Connection& conn);
   void handle_writable(Connection& conn);
   void drain_inbound();
   void deliver(OutboundMessage& message);

@@ -1,10 +1,3 @@
-#if defined(__SANITIZE_THREAD__) && defined(__GNUC__) && !defined(__clang__)
-// GCC cannot instrument the queue's atomic_thread_fence and says so with
-// -Wtsan, which -Werror turns fatal; the queue is the one place this file
-// meets a fence, and it is third-party code we do not change.
-#pragma GCC diagnostic ignored "-Wtsan"
-#endif
-
 #include "storage/disk_writer.h"
 
 #include <fcntl.h>

@@ -56,6 +56,7 @@ struct PullResponse {
 
 struct StateReport {
   ConnHandle conn;
+  uint16_t seq = 0;
   TaskId task;
   uint32_t user_id = 0;
   FileState state = IM::BaseDefine::CLIENT_FILE_DONE;

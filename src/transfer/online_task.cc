@@ -106,7 +106,7 @@ Verdict OnlineTask::on_state(StateReport& report, Clock::time_point now, TaskEff
     return refuse(report.conn, fx, "PEER_READY is the server's to send");
   }
   const ConnHandle other = from_sender ? receiver_ : sender_;
-  if (other.valid()) fx.forward(other, std::move(report.pdu), 0);
+  if (other.valid()) fx.forward(other, std::move(report.pdu), report.seq);  // as it came
   last_activity_ = now;
   state_ = State::kEnded;
   fx.close(report.conn, "sent a final state");

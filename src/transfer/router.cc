@@ -167,7 +167,9 @@ void Router::on_client_frame(net::IoThread& io, PerThread& local, ConnHandle con
       if (TaskId::parse(state.task_id()) != task) {
         return protocol_error(io, conn, "FILE_STATE for another task");
       }
-      route(local, task, StateReport{conn, task, state.user_id(), state.state(), std::move(pdu)});
+      route(
+          local, task,
+          StateReport{conn, header.seq_num, task, state.user_id(), state.state(), std::move(pdu)});
       return;
     }
     default: return protocol_error(io, conn, "unknown command on the client port");

@@ -94,6 +94,7 @@ inline PullResponse make_response(ConnHandle c, uint16_t seq, uint32_t user, uin
 inline StateReport make_state(ConnHandle c, uint32_t user, FileState state, uint16_t seq = 0) {
   StateReport s;
   s.conn = c;
+  s.seq = seq;
   s.task = make_info(IM::BaseDefine::FILE_TYPE_ONLINE, 0).id;
   s.user_id = user;
   s.state = state;

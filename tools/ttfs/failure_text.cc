@@ -8,7 +8,9 @@ std::string reason(const client::Status& status) {
   switch (status.code()) {
     case ErrorCode::kOk: return "ok";
     case ErrorCode::kTimeout: return "timed out: " + detail;
-    case ErrorCode::kClosed: return "the server closed the connection: " + detail;
+    case ErrorCode::kClosed:
+      if (detail.find("closed") != std::string::npos) return detail;
+      return "the connection was lost: " + detail;
     case ErrorCode::kProtocol: return "the server broke the protocol: " + detail;
     case ErrorCode::kRefused: return "refused by the server: " + detail;
     case ErrorCode::kPeerEnded: return detail;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -36,6 +37,9 @@ Clock::duration seconds(double s) {
 
 ClientThread::ClientThread(Phase& phase, uint32_t slots, ThreadStats& stats)
     : phase_(phase), options_(*phase.options), stats_(stats), slots_(slots) {
+  if (options_.connect_rate > 0) {
+    rate_ = options_.connect_rate * slots / std::max<uint32_t>(options_.concurrency, 1);
+  }
   idle_.reserve(slots);
   for (uint32_t i = slots; i-- > 0;) idle_.push_back(i);
 }
@@ -65,11 +69,13 @@ bool ClientThread::prepare(std::string& error) {
 
 void ClientThread::run() {
   now_ = Clock::now();
+  refilled_ = now_;
   next_tick_ = now_ + kTick;
   epoll_event events[kMaxEvents];
   start_idle_slots();
   while (retired_ < slots_.size() || closing_ > 0) {
-    const int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, 50);
+    // Slots held back by --connect-rate are looked at every millisecond.
+    const int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, idle_.empty() ? 50 : 1);
     now_ = Clock::now();
     for (int i = 0; i < n; ++i) {
       const uint64_t t = events[i].data.u64;
@@ -93,9 +99,22 @@ void ClientThread::run() {
 }
 
 void ClientThread::start_idle_slots() {
+  if (rate_ > 0 && !idle_.empty()) {
+    // At most 10 ms worth of starts at once, so the rate holds at any scale.
+    const auto now = Clock::now();
+    tokens_ = std::min(tokens_ + rate_ * std::chrono::duration<double>(now - refilled_).count(),
+                       std::max(1.0, rate_ / 100));
+    refilled_ = now;
+  }
   // Iterative, not recursive: a slot whose start fails at once goes back on
   // the list after consuming its index, so this ends when indices run out.
   while (!idle_.empty()) {
+    const bool more =
+        !stopping_ && phase_.next_index.load(std::memory_order_relaxed) < phase_.transfers;
+    if (rate_ > 0 && more) {
+      if (tokens_ < 1) break;
+      tokens_ -= 1;
+    }
     const uint32_t slot = idle_.back();
     idle_.pop_back();
     start_next(slot);
@@ -124,7 +143,7 @@ void ClientThread::start_next(uint32_t slot) {
     return;
   }
   s.state = SlotState::kCreating;
-  s.asked = now_;
+  s.asked = Clock::now();
   const uint64_t cookie = uint64_t{s.gen} << 32 | slot;
   const std::string name = "ttfs-load-" + std::to_string(index) + ".bin";
   const uint32_t mode = phase_.mode == Mode::kOnline ? kTransOnline : kTransOffline;
@@ -136,6 +155,8 @@ void ClientThread::start_next(uint32_t slot) {
 void ClientThread::on_creator_ready() {
   std::vector<TaskCreator::Reply> replies;
   const bool alive = creator_.on_ready(replies);
+  // Timings read the clock afresh: a batch of events can take milliseconds.
+  now_ = Clock::now();
   for (TaskCreator::Reply& r : replies) {
     const auto slot = static_cast<uint32_t>(r.cookie);
     Slot& s = slots_[slot];
@@ -160,7 +181,7 @@ void ClientThread::on_creator_ready() {
 void ClientThread::begin_transfer(uint32_t slot) {
   Slot& s = slots_[slot];
   s.state = SlotState::kRunning;
-  s.started = s.progress = now_;
+  s.started = s.progress = Clock::now();
   const Pattern& pattern = *phase_.pattern;
   bool opened = false;
   switch (phase_.mode) {
@@ -204,6 +225,10 @@ bool ClientThread::open_entry(uint32_t slot, int which, std::unique_ptr<Peer> pe
   e.peer = std::move(peer);
   slots_[slot].entries[which] = index;
   if (!e.conn.open(phase_.server_ip_be, options_.client_port)) return false;
+  const uint64_t open = phase_.open_connections.fetch_add(1, std::memory_order_relaxed) + 1;
+  uint64_t peak = phase_.peak_connections.load(std::memory_order_relaxed);
+  while (open > peak && !phase_.peak_connections.compare_exchange_weak(peak, open)) {
+  }
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   ev.data.u64 = token(index, e.gen);
@@ -281,7 +306,9 @@ void ClientThread::peer_done(uint32_t index) {
   for (uint32_t& which : s.entries) {
     if (which == index) which = kNone;
   }
-  if (e.eof) {
+  // Reading stopped at the final PDU: with edge-triggered events, a close
+  // that is already queued behind it would never be reported again.
+  if (e.eof || e.conn.drain() != Conn::Io::kOk) {
     release_entry(index, false);
   } else {
     e.slot = kNone;
@@ -305,9 +332,10 @@ void ClientThread::peer_done(uint32_t index) {
 
 void ClientThread::finish_slot(uint32_t slot) {
   Slot& s = slots_[slot];
+  const auto now = Clock::now();
   ++stats_.ok;
-  stats_.transfer_us.push_back(micros(now_ - s.started));
-  stats_.last_finish = now_;
+  stats_.transfer_us.push_back(micros(now - s.started));
+  stats_.last_finish = now;
   if (phase_.task_ids != nullptr && phase_.mode == Mode::kUpload) {
     (*phase_.task_ids)[s.index] = s.task.id;
   }
@@ -330,6 +358,7 @@ void ClientThread::fail_slot(uint32_t slot, Failure failure) {
 void ClientThread::release_entry(uint32_t index, bool abortive) {
   Entry& e = *entries_[index];
   if (e.slot == kNone && e.in_use) --closing_;
+  if (e.conn.fd() >= 0) phase_.open_connections.fetch_sub(1, std::memory_order_relaxed);
   e.conn.reset(abortive);
   e.peer.reset();
   e.in_use = false;

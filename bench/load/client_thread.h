@@ -30,6 +30,10 @@ struct Phase {
   std::vector<std::string>* task_ids = nullptr;
   Clock::time_point deadline = Clock::time_point::max();
   std::atomic<uint64_t> next_index{0};
+  // Client-port connections open at once, across threads (finished ones
+  // waiting for the server's close included): proof of the concurrency reached.
+  std::atomic<uint64_t> open_connections{0};
+  std::atomic<uint64_t> peak_connections{0};
 };
 
 // One client thread: an epoll loop over non-blocking sockets, `slots`
@@ -97,6 +101,10 @@ class ClientThread {
   TaskCreator creator_;
   std::vector<Slot> slots_;
   std::vector<uint32_t> idle_;  // slots waiting for start_next
+  // --connect-rate: this thread's share, as a token bucket.
+  double rate_ = 0;
+  double tokens_ = 1;
+  Clock::time_point refilled_;
   uint32_t retired_ = 0;
   bool stopping_ = false;
   std::vector<std::unique_ptr<Entry>> entries_;

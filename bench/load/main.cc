@@ -106,6 +106,7 @@ int run(const Options& o) {
   }
   const auto end = m.stats.last_finish > start ? m.stats.last_finish : Clock::now();
   m.seconds = std::chrono::duration<double>(end - start).count();
+  m.peak_connections = phase.peak_connections.load();
   m.client_cpu_s = self_cpu_seconds() - client_cpu_before;
   if (o.server_pid > 0) {
     const std::optional<double> server_cpu_after = process_cpu_seconds(o.server_pid);

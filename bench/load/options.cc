@@ -53,6 +53,10 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
   app.add_option("--close-wait", o.close_wait_s,
                  "seconds a finished connection waits for the server to close it first")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--connect-rate", o.connect_rate,
+                 "new transfers started per second (0: all at once); a server with a short "
+                 "listen backlog (the original's is 64) drops connects that come faster")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--seed", o.seed, "seed of the file contents");
   try {
     app.parse(argc, argv);

@@ -21,8 +21,9 @@ struct Options {
   uint16_t msg_port = 8601;
   int server_pid = 0;           // 0: the server's CPU and memory are not reported
   double duration_limit_s = 0;  // 0: none
-  double stall_timeout_s = 30;
+  double stall_timeout_s = 120;
   double close_wait_s = 2;
+  double connect_rate = 0;  // new transfers started per second, all threads (0: no limit)
   uint64_t seed = 1;
 };
 

@@ -48,6 +48,8 @@ int report(const Options& o, Measurement& m) {
               static_cast<unsigned long long>(s.ok), static_cast<unsigned long long>(s.failed),
               failures.c_str(), static_cast<unsigned long long>(not_started),
               static_cast<unsigned long long>(s.counters.mismatched_segments));
+  std::printf("  peak client connections open at once: %llu\n",
+              static_cast<unsigned long long>(m.peak_connections));
   std::printf(
       "  %.3f s: %.0f segments/s, %.1f MB/s of payload (MB = 10^6 bytes), %.1f transfers/s\n", secs,
       seg_per_s, mb_per_s, transfers_per_s);
@@ -71,7 +73,7 @@ int report(const Options& o, Measurement& m) {
       "p50_ms=%.2f p99_ms=%.2f max_ms=%.2f client_cpu_s=%.2f server_cpu_s=%s "
       "server_cpu_us_per_segment=%s server_peak_rss_kb=%s threads=%u window=%u "
       "create_p50_ms=%.2f create_p99_ms=%.2f client_cpu_us_per_segment=%.2f not_started=%llu "
-      "failures=%s\n",
+      "peak_connections=%llu failures=%s\n",
       mode_name(o.mode), o.concurrency, static_cast<unsigned long long>(o.file_size),
       static_cast<unsigned long long>(o.transfers), static_cast<unsigned long long>(s.ok),
       static_cast<unsigned long long>(s.failed),
@@ -80,7 +82,8 @@ int report(const Options& o, Measurement& m) {
       or_na(m.server_cpu_s, "%.2f").c_str(), or_na(server_us_per_segment, "%.2f").c_str(),
       m.server_peak_rss_kb ? std::to_string(*m.server_peak_rss_kb).c_str() : "na", o.threads,
       o.window, c.p50_ms, c.p99_ms, client_us_per_segment,
-      static_cast<unsigned long long>(not_started), failures.c_str());
+      static_cast<unsigned long long>(not_started),
+      static_cast<unsigned long long>(m.peak_connections), failures.c_str());
   std::fflush(stdout);
   const bool all_ok = s.ok == o.transfers && s.failed == 0 && s.counters.mismatched_segments == 0;
   return all_ok ? 0 : 1;

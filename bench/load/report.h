@@ -12,6 +12,7 @@ namespace ttfs::load {
 struct Measurement {
   ThreadStats stats;
   double seconds = 0;  // first transfer asked to last transfer ended
+  uint64_t peak_connections = 0;
   double client_cpu_s = 0;
   std::optional<double> server_cpu_s;
   std::optional<uint64_t> server_peak_rss_kb;

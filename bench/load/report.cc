@@ -36,6 +36,10 @@ int report(const Options& o, Measurement& m) {
   }
   if (failures.empty()) failures = "none";
 
+  // Download phases create no tasks: their files come from the setup phase.
+  const bool created = !s.create_us.empty();
+  const std::string create_p50 = or_na(created ? std::optional(c.p50_ms) : std::nullopt, "%.2f");
+  const std::string create_p99 = or_na(created ? std::optional(c.p99_ms) : std::nullopt, "%.2f");
   std::optional<double> server_us_per_segment;
   if (m.server_cpu_s && segments > 0) server_us_per_segment = *m.server_cpu_s * 1e6 / segments;
   const double client_us_per_segment = segments > 0 ? m.client_cpu_s * 1e6 / segments : 0;
@@ -72,7 +76,7 @@ int report(const Options& o, Measurement& m) {
       "mismatches=%llu seconds=%.3f segments_per_s=%.0f mb_per_s=%.1f transfers_per_s=%.1f "
       "p50_ms=%.2f p99_ms=%.2f max_ms=%.2f client_cpu_s=%.2f server_cpu_s=%s "
       "server_cpu_us_per_segment=%s server_peak_rss_kb=%s threads=%u window=%u "
-      "create_p50_ms=%.2f create_p99_ms=%.2f client_cpu_us_per_segment=%.2f not_started=%llu "
+      "create_p50_ms=%s create_p99_ms=%s client_cpu_us_per_segment=%.2f not_started=%llu "
       "peak_connections=%llu failures=%s\n",
       mode_name(o.mode), o.concurrency, static_cast<unsigned long long>(o.file_size),
       static_cast<unsigned long long>(o.transfers), static_cast<unsigned long long>(s.ok),
@@ -81,7 +85,7 @@ int report(const Options& o, Measurement& m) {
       transfers_per_s, t.p50_ms, t.p99_ms, t.max_ms, m.client_cpu_s,
       or_na(m.server_cpu_s, "%.2f").c_str(), or_na(server_us_per_segment, "%.2f").c_str(),
       m.server_peak_rss_kb ? std::to_string(*m.server_peak_rss_kb).c_str() : "na", o.threads,
-      o.window, c.p50_ms, c.p99_ms, client_us_per_segment,
+      o.window, create_p50.c_str(), create_p99.c_str(), client_us_per_segment,
       static_cast<unsigned long long>(not_started),
       static_cast<unsigned long long>(m.peak_connections), failures.c_str());
   std::fflush(stdout);

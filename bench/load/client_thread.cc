@@ -4,13 +4,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "protocol_constants.h"
 #include "receiver.h"
 #include "sender.h"
+#include "wire.h"
 
 namespace ttfs::load {
 
@@ -19,6 +19,10 @@ namespace {
 constexpr uint64_t kCreatorToken = UINT64_MAX;
 constexpr auto kTick = std::chrono::milliseconds(100);
 constexpr int kMaxEvents = 1024;
+// Clients heartbeat every 30 s, as TeamTalk's do; servers close a client
+// connection silent for 120 s, and an uploader waiting for a durable DONE
+// under heavy load sends nothing for that long.
+constexpr auto kClientHeartbeat = std::chrono::seconds(30);
 
 uint64_t token(uint32_t index, uint32_t gen) { return uint64_t{gen} << 32 | index; }
 
@@ -221,6 +225,7 @@ bool ClientThread::open_entry(uint32_t slot, int which, std::unique_ptr<Peer> pe
   Entry& e = *entries_[index];
   e.in_use = true;
   e.eof = false;
+  e.heartbeat = now_;
   e.slot = slot;
   e.peer = std::move(peer);
   slots_[slot].entries[which] = index;
@@ -344,12 +349,14 @@ void ClientThread::finish_slot(uint32_t slot) {
 }
 
 void ClientThread::fail_slot(uint32_t slot, Failure failure) {
+  // Still the errno of the call that failed: nothing in between makes a system call.
+  const int error = failure == Failure::kConnect || failure == Failure::kSocket ? errno : 0;
   Slot& s = slots_[slot];
   for (uint32_t& index : s.entries) {
     if (index != kNone) release_entry(index, true);
     index = kNone;
   }
-  stats_.record_failure(failure);
+  stats_.record_failure(failure, error);
   stats_.last_finish = now_;
   s.state = SlotState::kIdle;
   idle_.push_back(slot);
@@ -382,9 +389,15 @@ void ClientThread::on_tick() {
     }
   }
   for (uint32_t i = 0; i < entries_.size(); ++i) {
-    const Entry& e = *entries_[i];
-    if (e.in_use && e.slot == kNone && (now_ >= e.close_by || past_deadline)) {
-      release_entry(i, true);
+    Entry& e = *entries_[i];
+    if (!e.in_use) continue;
+    if (e.slot == kNone) {
+      if (now_ >= e.close_by || past_deadline) release_entry(i, true);
+    } else if (!e.conn.connecting() && now_ - e.heartbeat >= kClientHeartbeat) {
+      e.heartbeat = now_;
+      Conn::OutItem& item = e.conn.push();
+      item.head_len = static_cast<uint32_t>(wire::heartbeat(item.head, 0));
+      if (e.conn.flush() == Conn::Io::kError) fail_slot(e.slot, Failure::kSocket);
     }
   }
   creator_.heartbeat_if_idle(now_);

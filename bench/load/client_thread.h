@@ -79,6 +79,7 @@ class ClientThread {
     bool in_use = false;
     bool eof = false;
     Clock::time_point close_by;
+    Clock::time_point heartbeat;  // the last one sent, or the connect
   };
 
   void start_idle_slots();

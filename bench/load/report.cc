@@ -1,6 +1,7 @@
 #include "report.h"
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 namespace ttfs::load {
@@ -33,6 +34,10 @@ int report(const Options& o, Measurement& m) {
     if (!failures.empty()) failures += ',';
     failures += failure_name(static_cast<Failure>(i));
     failures += ':' + std::to_string(s.failures[i]);
+    if (s.first_errno[i] != 0) {
+      const char* name = ::strerrorname_np(s.first_errno[i]);
+      failures += std::string("(first ") + (name != nullptr ? name : "?") + ")";
+    }
   }
   if (failures.empty()) failures = "none";
 

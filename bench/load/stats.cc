@@ -29,7 +29,10 @@ ThreadStats merge(std::vector<ThreadStats>& parts) {
     all.counters.mismatched_segments += t.counters.mismatched_segments;
     all.ok += t.ok;
     all.failed += t.failed;
-    for (size_t i = 0; i < all.failures.size(); ++i) all.failures[i] += t.failures[i];
+    for (size_t i = 0; i < all.failures.size(); ++i) {
+      all.failures[i] += t.failures[i];
+      if (all.first_errno[i] == 0) all.first_errno[i] = t.first_errno[i];
+    }
     all.transfer_us.insert(all.transfer_us.end(), t.transfer_us.begin(), t.transfer_us.end());
     all.create_us.insert(all.create_us.end(), t.create_us.begin(), t.create_us.end());
     all.last_finish = std::max(all.last_finish, t.last_finish);

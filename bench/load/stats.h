@@ -22,9 +22,14 @@ struct ThreadStats {
   std::vector<uint64_t> create_us;    // FILE_TRANSFER_REQ to its reply
   Clock::time_point last_finish{};    // the last transfer that ended, either way
 
-  void record_failure(Failure failure) {
+  // The errno of the first socket-level failure of each kind, to name it.
+  std::array<int, static_cast<size_t>(Failure::kCount)> first_errno{};
+
+  void record_failure(Failure failure, int error) {
     ++failed;
     ++failures[static_cast<size_t>(failure)];
+    int& first = first_errno[static_cast<size_t>(failure)];
+    if (first == 0) first = error;
   }
 };
 

@@ -85,12 +85,14 @@ DiskWriterStats DiskWriter::stats() const {
   s.write_errors = stats_.write_errors.load(std::memory_order_relaxed);
   s.finalized = stats_.finalized.load(std::memory_order_relaxed);
   s.aborted = stats_.aborted.load(std::memory_order_relaxed);
+  s.syncs = stats_.syncs.load(std::memory_order_relaxed);
   return s;
 }
 
 void DiskWriter::run() noexcept {
   // Named so that top -H and perf show the disk writer apart from the workers.
   pthread_setname_np(pthread_self(), "ttfs-disk");
+  root_fd_ = UniqueFd(::open(layout_.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   moodycamel::ConsumerToken token(queue_);
   for (;;) {
     size_t n =
@@ -114,15 +116,22 @@ void DiskWriter::process(size_t count) {
   bump(stats_.ops, count);
   for (size_t i = 0; i < count; ++i) {
     DiskOp& op = batch_[i];
+    // An op behind a finalize of its own file waits for that commit, so each
+    // file still sees its ops in the order they were issued.
+    if (op.kind != DiskOp::Kind::kWake && finalize_pending(op.task_id)) {
+      flush_all_pending();
+      commit_finalizes();
+    }
     switch (op.kind) {
       case DiskOp::Kind::kWake: break;
       case DiskOp::Kind::kBegin: apply_begin(op); break;
       case DiskOp::Kind::kWrite: apply_write(i); break;
-      case DiskOp::Kind::kFinalize: apply_finalize(op); break;
+      case DiskOp::Kind::kFinalize: stage_finalize(i); break;
       case DiskOp::Kind::kAbort: apply_abort(op); break;
     }
   }
   flush_all_pending();
+  commit_finalizes();
   for (size_t i = 0; i < count; ++i) {
     // Give the payload blocks back now rather than when the slot is reused.
     batch_[i].data = Payload{};
@@ -296,7 +305,15 @@ void DiskWriter::write_group(const TaskId& id, OpenUpload& upload, const size_t*
   }
 }
 
-void DiskWriter::apply_finalize(DiskOp& op) {
+bool DiskWriter::finalize_pending(const TaskId& id) const {
+  for (size_t index : finalizing_) {
+    if (batch_[index].task_id == id) return true;
+  }
+  return false;
+}
+
+void DiskWriter::stage_finalize(size_t index) {
+  DiskOp& op = batch_[index];
   const FileMeta& meta = *op.meta;
   const TaskId& id = meta.task_id;
   auto it = open_.find(id);
@@ -319,23 +336,57 @@ void DiskWriter::apply_finalize(DiskOp& op) {
       error = EINVAL;
     }
   }
-  // Data first, then the metadata that vouches for it: a crash in between
-  // leaves a partial file, never a complete-looking one.
-  if (error == 0 && ::fdatasync(upload.fd.get()) != 0) error = errno;
   if (error == 0) {
     FileMeta done = meta;
     done.complete = true;
-    error = write_meta_file(layout_, done, Durability::kSynced);
+    error = stage_meta_file(layout_, done);
   }
   if (error != 0) {
     // The upload stays open, so an abort (or a retry) can still find it.
     spdlog::warn("finalize {}: {}", id.str(), std::strerror(error));
-  } else {
-    open_.erase(it);
-    bump(stats_.finalized);
-    spdlog::debug("finalized {} ({} bytes)", id.str(), meta.file_size);
+    complete(op.owner, {DiskCompletion::Kind::kFinalized, id, 0, 0, error});
+    return;
   }
-  complete(op.owner, {DiskCompletion::Kind::kFinalized, id, 0, 0, error});
+  finalizing_.push_back(index);
+}
+
+void DiskWriter::commit_finalizes() {
+  if (finalizing_.empty()) return;
+  // Data before the metadata that vouches for it: the first sync makes every
+  // staged file's data and metadata durable, and only then are the metadata
+  // renamed into place, so a crash leaves a partial file, never a
+  // complete-looking one. The second sync makes the renames durable.
+  auto sync = [&]() -> int {
+    bump(stats_.syncs);
+    if (!root_fd_) return EBADF;
+    return ::syncfs(root_fd_.get()) == 0 ? 0 : errno;
+  };
+  int error = sync();
+  std::vector<size_t> published;
+  for (size_t index : finalizing_) {
+    const DiskOp& op = batch_[index];
+    int err = error;
+    if (err == 0) err = publish_meta_file(layout_, op.task_id);
+    if (err == 0) {
+      published.push_back(index);
+      continue;
+    }
+    spdlog::warn("finalize {}: {}", op.task_id.str(), std::strerror(err));
+    complete(op.owner, {DiskCompletion::Kind::kFinalized, op.task_id, 0, 0, err});
+  }
+  finalizing_.clear();
+  if (published.empty()) return;
+  error = sync();
+  for (size_t index : published) {
+    const DiskOp& op = batch_[index];
+    if (error == 0) {
+      open_.erase(op.task_id);
+      bump(stats_.finalized);
+    } else {
+      spdlog::warn("finalize {}: {}", op.task_id.str(), std::strerror(error));
+    }
+    complete(op.owner, {DiskCompletion::Kind::kFinalized, op.task_id, 0, 0, error});
+  }
 }
 
 void DiskWriter::apply_abort(DiskOp& op) {

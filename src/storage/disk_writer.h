@@ -44,6 +44,7 @@ struct DiskWriterStats {
   uint64_t write_errors = 0;  // segments completed with an error
   uint64_t finalized = 0;
   uint64_t aborted = 0;
+  uint64_t syncs = 0;  // file-system syncs of the finalize group commits
 };
 
 // The disk-writer thread. Producers enqueue ops from any thread; the thread
@@ -81,7 +82,13 @@ class DiskWriter {
   void process(size_t count);
   void apply_begin(DiskOp& op);
   void apply_write(size_t index);
-  void apply_finalize(DiskOp& op);
+  // Finalizes are committed as a group at the end of a batch: every file's
+  // metadata is staged, one sync makes all their data and metadata durable,
+  // the metadata is renamed into place, and a second sync makes the renames
+  // durable; two syncs, however many uploads finish together.
+  void stage_finalize(size_t index);
+  void commit_finalizes();
+  bool finalize_pending(const TaskId& id) const;
   void apply_abort(DiskOp& op);
   void flush_pending(const TaskId& id, OpenUpload& upload);
   void flush_all_pending();
@@ -107,14 +114,16 @@ class DiskWriter {
   // Writer-thread state.
   std::vector<DiskOp> batch_;
   std::unordered_map<TaskId, OpenUpload> open_;
-  std::vector<TaskId> dirty_;  // uploads with pending writes in this batch
+  std::vector<TaskId> dirty_;       // uploads with pending writes in this batch
+  std::vector<size_t> finalizing_;  // indices into batch_ awaiting the group commit
+  UniqueFd root_fd_;                // the store's root, for syncfs
   std::vector<size_t> order_;
   std::vector<iovec> iov_;
   std::vector<Outbox> outbox_;
 
   struct AtomicStats {
     std::atomic<uint64_t> batches{0}, ops{0}, segments{0}, pwritev_calls{0}, bytes_written{0},
-        write_errors{0}, finalized{0}, aborted{0};
+        write_errors{0}, finalized{0}, aborted{0}, syncs{0};
   } stats_;
 };
 

@@ -59,4 +59,12 @@ enum class Durability {
 // on failure the previous metadata, if any, is untouched.
 int write_meta_file(const StoreLayout& layout, const FileMeta& meta, Durability durability);
 
+// The two halves of write_meta_file without its syncs, so that one sync of the
+// file system can serve a whole group of files (the disk writer's group
+// commit): stage writes <id>.meta.tmp; publish renames it over <id>.meta.
+// The caller syncs the staged files before publishing and the directories
+// after. Each returns 0 or an errno; a failed publish removes the temporary.
+int stage_meta_file(const StoreLayout& layout, const FileMeta& meta);
+int publish_meta_file(const StoreLayout& layout, const TaskId& id);
+
 }  // namespace ttfs::storage

@@ -202,6 +202,53 @@ TEST_F(DiskWriterTest, CompletionsAreGroupedPerOwner) {
   for (uint32_t owner = 0; owner < kOwners; ++owner) EXPECT_EQ(per_owner[owner], kPerOwner + 1);
 }
 
+TEST_F(DiskWriterTest, FinalizesOfOneBatchShareTwoSyncs) {
+  // A thousand uploads finishing together must not cost a thousand rounds of
+  // fdatasync + fsync + fsync of a directory: the batch commits as a group.
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  constexpr size_t kFiles = 40;
+  std::vector<FileMeta> metas;
+  size_t completions = 0;
+  for (size_t f = 0; f < kFiles; ++f) {
+    metas.push_back(make_meta(2 * kSegment + f));
+    store.begin_upload(1, metas.back());
+    completions += 2;  // begun, finalized
+    for (uint64_t off = 0; off < metas.back().file_size; off += kSegment, ++completions) {
+      const size_t length = std::min<uint64_t>(kSegment, metas.back().file_size - off);
+      store.write_segment(1, metas.back().task_id, off, pattern_payload(f, off, length));
+    }
+    store.finalize_upload(1, metas.back());
+  }
+  store.start();  // everything queued before the thread runs: one batch
+  ASSERT_TRUE(collector_.wait_for(completions));
+  EXPECT_EQ(count_errors(collector_.all()), 0u);
+  EXPECT_EQ(store.stats().finalized, kFiles);
+  EXPECT_EQ(store.stats().syncs, 2u);
+  for (size_t f = 0; f < kFiles; ++f) {
+    ASSERT_TRUE(store.lookup_complete(metas[f].task_id)) << f;
+    EXPECT_EQ(read_all(store, metas[f].task_id), pattern_bytes(f, metas[f].file_size));
+    EXPECT_FALSE(std::filesystem::exists(store.layout().meta_tmp_path(metas[f].task_id)));
+  }
+}
+
+TEST_F(DiskWriterTest, AnOpBehindAFinalizeOfItsFileSeesItCommitted) {
+  // Ops of one file keep their order although finalizes wait for the end of
+  // the batch: an abort queued right after a finalize finds it done and
+  // removes the complete file, as it would have without the group commit.
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  FileMeta meta = make_meta(kSegment);
+  store.begin_upload(0, meta);
+  store.write_segment(0, meta.task_id, 0, pattern_payload(1, 0, kSegment));
+  store.finalize_upload(0, meta);
+  store.abort_upload(0, meta.task_id);
+  store.start();
+  ASSERT_TRUE(collector_.wait_for(4));
+  EXPECT_EQ(count_errors(collector_.all()), 0u);
+  EXPECT_EQ(store.stats().finalized, 1u);
+  EXPECT_FALSE(store.lookup_complete(meta.task_id));
+  EXPECT_FALSE(std::filesystem::exists(store.layout().data_path(meta.task_id)));
+}
+
 TEST_F(DiskWriterTest, FinalizeIsDurableAndReadable) {
   LocalDiskStore store(dir_.path(), collector_.sink());
   store.start();

@@ -336,7 +336,8 @@ void Worker::store_write(const TaskInfo& task, uint64_t offset, Payload data) {
 }
 
 void Worker::store_finalize(const TaskInfo& task) {
-  spdlog::info("task {}: all {} bytes received; making them durable", task.id_text, task.file_size);
+  spdlog::debug("task {}: all {} bytes received; making them durable", task.id_text,
+                task.file_size);
   store_.finalize_upload(index_, to_meta(task, true));
 }
 

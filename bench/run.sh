@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Runs the standard benchmark set and writes bench/RESULTS.md: the end-to-end
+# figures of ttfs-load against a freshly started ttfsd, then the
+# micro-benchmarks. Everything runs on loopback.
+#
+#   bench/run.sh [--compare NAME:CLIENT_PORT:MSG_PORT:PID]
+#
+# --compare adds the same end-to-end runs against another server that is
+# already running on 127.0.0.1 (TeamTalk's original file_server, say), so both
+# are measured by the same harness in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+compare=""
+if [ "${1:-}" = "--compare" ]; then compare="${2:?--compare NAME:CLIENT_PORT:MSG_PORT:PID}"; fi
+
+build=build-bench
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DTTFS_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" --target ttfsd ttfs-load ttfs_micro_bench >/dev/null
+
+load="$build/bench/load/ttfs-load"
+work="$(mktemp -d /tmp/ttfs-bench.XXXXXX)"
+results="$work/results.tsv"
+trap 'kill "${ttfsd_pid:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# name | ttfs-load arguments
+runs=(
+  "upload, 1 x 1 MiB|upload --concurrency 1 --transfers 20 --file-size 1048576"
+  "upload, 100 x 1 MiB|upload --concurrency 100 --transfers 300 --file-size 1048576"
+  "upload, 1000 x 1 MiB|upload --concurrency 1000 --file-size 1048576"
+  "upload, 5000 x 1 MiB|upload --concurrency 5000 --file-size 1048576 --connect-rate 2000"
+  "upload, 1 x 256 MiB|upload --concurrency 1 --file-size 268435456"
+  "online relay, 100 pairs x 1 MiB|online --concurrency 100 --transfers 300 --file-size 1048576"
+  "online relay, 1000 pairs x 1 MiB|online --concurrency 1000 --file-size 1048576"
+  "download, 1000 x 1 MiB|download --concurrency 1000 --file-size 1048576"
+)
+
+# One run of ttfs-load; appends "server<TAB>name<TAB>RESULT line".
+measure() {
+  local server="$1" name="$2" client_port="$3" msg_port="$4" pid="$5" args="$6"
+  local line
+  # shellcheck disable=SC2086  # args is a list of options
+  line=$("$load" $args --threads 1 --server 127.0.0.1 --client-port "$client_port" \
+           --msg-port "$msg_port" --server-pid "$pid" --duration-limit 300 | grep '^RESULT ' || true)
+  printf '%s\t%s\t%s\n' "$server" "$name" "${line:-RESULT failed=run}" >> "$results"
+  echo "$server | $name | ${line:-no result}"
+}
+
+start_ttfsd() {
+  rm -rf "$work/data"
+  "$build/src/ttfsd" --listen-ip 127.0.0.1 --client-port 0 --msg-port 0 \
+    --data-dir "$work/data" --log-level warn > "$work/ttfsd.out" 2>&1 &
+  ttfsd_pid=$!
+  for _ in $(seq 100); do
+    grep -q '^ttfsd listening' "$work/ttfsd.out" && break
+    sleep 0.1
+  done
+  read -r client_port msg_port < <(sed -n 's/^ttfsd listening: client port \([0-9]*\), msg-server port \([0-9]*\)$/\1 \2/p' "$work/ttfsd.out")
+}
+
+for run in "${runs[@]}"; do
+  name="${run%%|*}"
+  args="${run#*|}"
+  # A fresh server and store for each run, so no run pays for another's files.
+  start_ttfsd
+  measure ttfsd "$name" "$client_port" "$msg_port" "$ttfsd_pid" "$args"
+  kill -TERM "$ttfsd_pid"; wait "$ttfsd_pid" || true
+  if [ -n "$compare" ]; then
+    IFS=: read -r cname cport mport cpid <<< "$compare"
+    measure "$cname" "$name" "$cport" "$mport" "$cpid" "$args"
+  fi
+done
+
+"$build/bench/micro/ttfs_micro_bench" --benchmark_repetitions=5 \
+  --benchmark_report_aggregates_only=true > "$work/micro.txt" 2>&1 || true
+
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
+{
+  echo "# Benchmark results"
+  echo
+  echo "Written by \`bench/run.sh${compare:+ --compare $compare}\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
+  echo "Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GiB,"
+  echo "$(uname -sr); the harness runs on the same machine as the server."
+  echo "Commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')."
+  echo
+  echo "## End to end (ttfs-load, one client thread, window 8)"
+  echo
+  echo "| server | run | ok/failed | segments/s | MB/s | p50 ms | p99 ms | server CPU µs/segment | server peak RSS MiB |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  while IFS=$'\t' read -r server name line; do
+    rss=$(field server_peak_rss_kb "$line")
+    echo "| $server | $name | $(field ok "$line")/$(field failed "$line") | $(field segments_per_s "$line") | $(field mb_per_s "$line") | $(field p50_ms "$line") | $(field p99_ms "$line") | $(field server_cpu_us_per_segment "$line") | $(( ${rss:-0} / 1024 )) |"
+  done < "$results"
+  echo
+  echo "Each run starts a fresh ttfsd with an empty store. The exact commands:"
+  echo
+  echo '```'
+  for run in "${runs[@]}"; do echo "ttfs-load ${run#*|} --threads 1 --server-pid PID"; done
+  echo '```'
+  echo
+  echo "The RESULT lines as printed:"
+  echo
+  echo '```'
+  cut -f3 "$results"
+  echo '```'
+  echo
+  echo "## Micro-benchmarks (ttfs_micro_bench, median and spread of 5 repetitions)"
+  echo
+  echo '```'
+  grep -E '^(Benchmark|-----|[A-Za-z].*_(median|cv) )' "$work/micro.txt" || cat "$work/micro.txt"
+  echo '```'
+} > bench/RESULTS.md
+echo "wrote bench/RESULTS.md"

@@ -42,6 +42,8 @@ class Connection {
   bool flush_output();
 
   bool reading_paused = false;
+  bool output_backlogged = false;  // over the high-water mark, not yet drained to half
+  uint32_t requests_in_flight = 0;
   bool want_write = false;  // EPOLLOUT is registered
   bool close_when_flushed = false;
 

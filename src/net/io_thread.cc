@@ -199,25 +199,30 @@ bool IoThread::handle_readable(Connection& conn) {
     return false;
   }
   conn.touch(Connection::Clock::now());
+  return dispatch_frames(handle);
+}
+
+bool IoThread::dispatch_frames(ConnHandle handle) {
   // The codec loop: cut whole PDUs while they are there; a bad length closes
-  // the connection before any of its body is waited for.
+  // the connection before any of its body is waited for. A paused connection
+  // keeps the rest in its input buffer until it is resumed.
   for (;;) {
-    const FrameResult frame = next_frame(conn.input().readable(), options_.max_pdu_length);
-    if (frame.status == FrameStatus::kNeedMore) break;
+    Connection* conn = find(handle);
+    if (conn == nullptr) return false;  // the handler closed it
+    if (conn->reading_paused || conn->close_when_flushed) return true;
+    const FrameResult frame = next_frame(conn->input().readable(), options_.max_pdu_length);
+    if (frame.status == FrameStatus::kNeedMore) return true;
     if (frame.status != FrameStatus::kFrame) {
       stats_.protocol_errors.fetch_add(1, std::memory_order_relaxed);
-      spdlog::info("io[{}]: {} sent a PDU length of {}; closing", index_, peer_address(conn.fd()),
+      spdlog::info("io[{}]: {} sent a PDU length of {}; closing", index_, peer_address(conn->fd()),
                    frame.header.length);
-      close_now(conn, "bad PDU length");
+      close_now(*conn, "bad PDU length");
       return false;
     }
-    Bytes pdu = Bytes::copy_of(conn.input().readable().first(frame.header.length));
-    conn.input().consume(frame.header.length);
-    handler_.on_frame(*this, handle, conn.port(), frame.header, std::move(pdu));
-    if (find(handle) == nullptr) return false;  // the handler closed it
-    if (conn.close_when_flushed || conn.reading_paused) break;
+    Bytes pdu = Bytes::copy_of(conn->input().readable().first(frame.header.length));
+    conn->input().consume(frame.header.length);
+    handler_.on_frame(*this, handle, conn->port(), frame.header, std::move(pdu));
   }
-  return true;
 }
 
 void IoThread::handle_writable(Connection& conn) {
@@ -267,6 +272,11 @@ void IoThread::deliver(OutboundMessage& message) {
     queue_and_flush(*conn, std::move(message.pdu));
     if ((conn = find(message.to)) == nullptr) return;
   }
+  if (message.answers_request && conn->requests_in_flight > 0) {
+    --conn->requests_in_flight;
+    update_interest(*conn);
+    if ((conn = find(message.to)) == nullptr) return;
+  }
   if (message.action != OutboundAction::kSend) close(message.to, true, "closed by the server");
 }
 
@@ -282,12 +292,17 @@ void IoThread::drain_inbound() {
 }
 
 void IoThread::update_interest(Connection& conn) {
-  // Backpressure: a connection whose output is far behind is not read
-  // from, so a peer that does not read cannot make the server buffer more.
-  const bool over = conn.output_bytes() > options_.output_high_water;
-  const bool under = conn.output_bytes() <= options_.output_high_water / 2;
-  bool pause = conn.reading_paused ? !under : over;
-  if (conn.close_when_flushed) pause = true;
+  // Backpressure: a connection whose output is far behind, or that has as
+  // many requests at the workers as it may, is not read from, so a peer that
+  // does not read cannot make the server buffer more. The output bound has
+  // hysteresis so that a connection near it is not toggled on every PDU.
+  if (conn.output_backlogged) {
+    conn.output_backlogged = conn.output_bytes() > options_.output_high_water / 2;
+  } else {
+    conn.output_backlogged = conn.output_bytes() > options_.output_high_water;
+  }
+  const bool pause = conn.close_when_flushed || conn.output_backlogged ||
+                     conn.requests_in_flight >= options_.max_requests_in_flight;
   const bool want_write = conn.has_output();
   if (pause == conn.reading_paused && want_write == conn.want_write) return;
   const bool resumed = conn.reading_paused && !pause;
@@ -298,18 +313,13 @@ void IoThread::update_interest(Connection& conn) {
   ev.data.u64 = conn_tag(conn.handle());
   ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, conn.fd(), &ev);
   // PDUs that arrived while paused are still in the input buffer.
-  if (resumed && conn.input().readable_bytes() >= kPduHeaderSize) {
-    const ConnHandle handle = conn.handle();
-    for (;;) {
-      Connection* c = find(handle);
-      if (c == nullptr || c->reading_paused || c->close_when_flushed) break;
-      const FrameResult frame = next_frame(c->input().readable(), options_.max_pdu_length);
-      if (frame.status != FrameStatus::kFrame) break;  // errors surface on the next read
-      Bytes pdu = Bytes::copy_of(c->input().readable().first(frame.header.length));
-      c->input().consume(frame.header.length);
-      handler_.on_frame(*this, handle, c->port(), frame.header, std::move(pdu));
-    }
-  }
+  if (resumed) dispatch_frames(conn.handle());
+}
+
+void IoThread::count_request(ConnHandle handle) {
+  Connection* conn = find(handle);
+  if (conn == nullptr) return;
+  if (++conn->requests_in_flight >= options_.max_requests_in_flight) update_interest(*conn);
 }
 
 void IoThread::close_now(Connection& conn, const char* reason) {

@@ -38,8 +38,11 @@ class FrameHandler {
 struct IoOptions {
   uint32_t max_pdu_length = 1024 * 1024 + 1024;
   size_t max_connections = 100000;  // per IO thread
-  size_t output_high_water =
-      4 * 1024 * 1024;  // stop reading a peer whose output is this far behind
+  // A peer whose output is this far behind is not read from.
+  size_t output_high_water = 4 * 1024 * 1024;
+  // Requests of one connection at the workers, not yet answered, before it
+  // is read from no more: bounds what one read of small requests can set off.
+  uint32_t max_requests_in_flight = 64;
   std::chrono::seconds client_idle_timeout{120};
   std::chrono::seconds msg_server_idle_timeout{30};
 };
@@ -51,6 +54,7 @@ struct OutboundMessage {
   ConnHandle to;
   OutboundAction action = OutboundAction::kSend;
   Bytes pdu;
+  bool answers_request = false;  // settles one count_request() of `to`
 };
 
 struct IoStats {
@@ -84,6 +88,9 @@ class IoThread {
 
   // Loop thread only.
   void send(ConnHandle conn, Bytes pdu);
+  // The connection's frame just handed on is a request that will be answered
+  // by an OutboundMessage with answers_request set.
+  void count_request(ConnHandle conn);
   void close(ConnHandle conn, bool after_flush, const char* reason);
   bool in_loop_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
@@ -98,6 +105,9 @@ class IoThread {
   // Reads once and hands on every whole PDU; false once nothing more can be
   // read now (EAGAIN, end of stream, an error, or the connection closed).
   bool handle_readable(Connection& conn);
+  // Hands on the whole PDUs in the input buffer until it runs out or the
+  // connection is paused; false if the connection is gone.
+  bool dispatch_frames(ConnHandle handle);
   void handle_writable(Connection& conn);
   void drain_inbound();
   void deliver(OutboundMessage& message);

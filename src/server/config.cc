@@ -100,6 +100,10 @@ const std::map<std::string, Setter>& config_keys() {
        [](Config& c, const std::string& v) { c.io.client_idle_timeout = seconds(v); }},
       {"MsgServerIdleTimeout",
        [](Config& c, const std::string& v) { c.io.msg_server_idle_timeout = seconds(v); }},
+      {"MaxPullsInFlight",
+       [](Config& c, const std::string& v) {
+         c.io.max_requests_in_flight = parse_int<uint32_t>(v, 1, 65536);
+       }},
       {"OutputHighWater",
        [](Config& c, const std::string& v) {
          c.io.output_high_water = parse_int<size_t>(v, 64 * 1024, size_t{1} << 32);

@@ -159,6 +159,7 @@ void Router::on_client_frame(net::IoThread& io, PerThread& local, ConnHandle con
       route(local, task,
             PullRequest{conn, header.seq_num, task, req.user_id(), req.trans_mode(), req.offset(),
                         req.data_size(), std::move(pdu)});
+      io.count_request(conn);  // answered by exactly one PULL_DATA_RSP, or a close
       return;
     }
     case net::kCidFileState: {

@@ -249,7 +249,11 @@ void Worker::tick(Clock::time_point now) {
 
 void Worker::post(ConnHandle to, Bytes pdu, net::OutboundAction action) {
   if (to.thread >= outboxes_.size()) return;
-  outboxes_[to.thread].push_back({to, action, std::move(pdu)});
+  // A PULL_DATA_RSP to a connection answers one of its PULL_DATA_REQs (a
+  // download's, or a receiver's relayed one), which its IO thread counted.
+  const bool answers_request = pdu.size() >= net::kPduHeaderSize &&
+                               net::read_header(pdu.data()).command_id == net::kCidFilePullDataRsp;
+  outboxes_[to.thread].push_back({to, action, std::move(pdu), answers_request});
 }
 
 void Worker::flush_outboxes() {

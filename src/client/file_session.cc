@@ -121,8 +121,10 @@ Status FileSession::send_state(FileState state) {
   return send_message(net::kCidFileState, next_seq(), msg);
 }
 
-Status FileSession::stop(uint64_t segments, std::optional<FileState> state) {
-  std::string what = "stopped after " + std::to_string(segments) + " segments, as asked";
+bool FileSession::stop_if_due(std::optional<uint64_t> stop_after, std::optional<FileState> state,
+                              TransferResult& result) {
+  if (!stop_after || result.segments < *stop_after) return false;
+  std::string what = "stopped after " + std::to_string(result.segments) + " segments, as asked";
   if (state) {
     Status s = send_state(*state);
     if (!s.ok())
@@ -131,7 +133,12 @@ Status FileSession::stop(uint64_t segments, std::optional<FileState> state) {
   } else {
     close();
   }
-  return Status::error(ErrorCode::kStopped, what);
+  result.status = Status::error(ErrorCode::kStopped, what);
+  if (state) {
+    result.final_state = state;
+    result.final_state_sent = true;
+  }
+  return true;
 }
 
 Result<StateEvent> FileSession::parse_state(const Pdu& pdu) const {

@@ -49,9 +49,11 @@ class FileSession {
 
   uint16_t next_seq() { return ++seq_num_ == 0 ? ++seq_num_ : seq_num_; }
 
-  // Ends the transfer early on purpose: sends `state` if given and closes
-  // gracefully, or drops the connection. Returns the kStopped status.
-  Status stop(uint64_t segments, std::optional<FileState> state);
+  // Ends the transfer early on purpose once `result` counts `stop_after`
+  // segments: sends `state` if given and closes gracefully, or drops the
+  // connection; `result` then says kStopped. True when it stopped.
+  bool stop_if_due(std::optional<uint64_t> stop_after, std::optional<FileState> state,
+                   TransferResult& result);
 
   void close_gracefully() { conn_.close_gracefully(options_.close_grace); }
   void close() { conn_.close(); }

@@ -25,12 +25,7 @@ void SegmentServer::run(TransferResult& result) {
         result.status = s;
         return;
       }
-      if (options_.stop_after_segments && result.segments >= *options_.stop_after_segments) {
-        result.status = session_.stop(result.segments, options_.state_on_stop);
-        if (options_.state_on_stop) {
-          result.final_state = options_.state_on_stop;
-          result.final_state_sent = true;
-        }
+      if (session_.stop_if_due(options_.stop_after_segments, options_.state_on_stop, result)) {
         return;
       }
     } else if (h.service_id == net::kSidFile && h.command_id == net::kCidFileState) {

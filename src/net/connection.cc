@@ -1,5 +1,6 @@
 #include "net/connection.h"
 
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <cerrno>
@@ -18,7 +19,12 @@ bool Connection::flush_output() {
       iov[count].iov_len = it->size() - skip;
       total += iov[count].iov_len;
     }
-    const ssize_t n = ::writev(fd_.get(), iov, static_cast<int>(count));
+    // sendmsg rather than writev for MSG_NOSIGNAL: a peer that reset the
+    // connection must not raise SIGPIPE in whatever process embeds us.
+    msghdr message{};
+    message.msg_iov = iov;
+    message.msg_iovlen = count;
+    const ssize_t n = ::sendmsg(fd_.get(), &message, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno == EAGAIN || errno == EWOULDBLOCK;

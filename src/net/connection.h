@@ -46,6 +46,8 @@ class Connection {
   uint32_t requests_in_flight = 0;
   bool want_write = false;  // EPOLLOUT is registered
   bool close_when_flushed = false;
+  bool lingering = false;  // our side shut down; waiting for the peer's close
+  Clock::time_point linger_until;
 
  private:
   UniqueFd fd_;

@@ -27,6 +27,7 @@ uint64_t conn_tag(ConnHandle h) { return static_cast<uint64_t>(h.generation) << 
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr int kMaxEvents = 256;
 constexpr auto kQuietBeforeShrinking = std::chrono::seconds(2);
+constexpr auto kLingerLimit = std::chrono::seconds(2);
 
 }  // namespace
 
@@ -187,6 +188,16 @@ void IoThread::accept_all(int listen_fd, PortKind port) {
 
 bool IoThread::handle_readable(Connection& conn) {
   const ConnHandle handle = conn.handle();
+  if (conn.lingering) {
+    // Closing: what the peer still sends is read and dropped until it closes.
+    uint8_t scratch[16 * 1024];
+    const ssize_t n = ::read(conn.fd(), scratch, sizeof scratch);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      close_now(conn, "closed after reply");
+      return false;
+    }
+    return n > 0;
+  }
   const ssize_t n =
       conn.input().read_from(conn.fd(), kReadChunk, options_.max_pdu_length + kReadChunk);
   if (n == 0) {
@@ -231,10 +242,28 @@ void IoThread::handle_writable(Connection& conn) {
     return;
   }
   if (!conn.has_output() && conn.close_when_flushed) {
-    close_now(conn, "closed after reply");
+    linger(conn);
     return;
   }
   update_interest(conn);
+}
+
+void IoThread::linger(Connection& conn) {
+  // A close() with unread input makes the kernel answer with a reset, and a
+  // reset can destroy the last PDUs still on their way to the peer (the
+  // DONE, the CANCEL). So the server only shuts its side down, then reads and
+  // drops whatever the peer still sends until the peer closes too, or a
+  // couple of seconds pass.
+  if (conn.lingering) return;
+  conn.lingering = true;
+  conn.linger_until = Connection::Clock::now() + kLingerLimit;
+  ::shutdown(conn.fd(), SHUT_WR);
+  conn.reading_paused = false;
+  conn.want_write = false;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = conn_tag(conn.handle());
+  ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, conn.fd(), &ev);
 }
 
 void IoThread::queue_and_flush(Connection& conn, Bytes pdu) {
@@ -257,12 +286,16 @@ void IoThread::send(ConnHandle handle, Bytes pdu) {
 void IoThread::close(ConnHandle handle, bool after_flush, const char* reason) {
   Connection* conn = find(handle);
   if (conn == nullptr) return;
-  if (after_flush && conn->has_output()) {
-    conn->close_when_flushed = true;
-    update_interest(*conn);
+  if (!after_flush) {
+    close_now(*conn, reason);
     return;
   }
-  close_now(*conn, reason);
+  conn->close_when_flushed = true;
+  if (conn->has_output()) {
+    update_interest(*conn);
+  } else {
+    linger(*conn);
+  }
 }
 
 void IoThread::deliver(OutboundMessage& message) {
@@ -292,6 +325,7 @@ void IoThread::drain_inbound() {
 }
 
 void IoThread::update_interest(Connection& conn) {
+  if (conn.lingering) return;  // reads only, until it is closed
   // Backpressure: a connection whose output is far behind, or that has as
   // many requests at the workers as it may, is not read from, so a peer that
   // does not read cannot make the server buffer more. The output bound has
@@ -343,6 +377,10 @@ void IoThread::expire_idle(Connection::Clock::time_point now) {
     // so thousands of idle connections cost little memory.
     if (now - slot.conn->last_input() > kQuietBeforeShrinking)
       slot.conn->input().shrink_if_empty(0);
+    if (slot.conn->lingering) {
+      if (now >= slot.conn->linger_until) close_now(*slot.conn, "closed after reply");
+      continue;
+    }
     const auto limit = slot.conn->port() == PortKind::kClient ? options_.client_idle_timeout
                                                               : options_.msg_server_idle_timeout;
     if (now - slot.conn->last_input() > limit) {

@@ -113,6 +113,8 @@ class IoThread {
   void deliver(OutboundMessage& message);
   void queue_and_flush(Connection& conn, Bytes pdu);
   void update_interest(Connection& conn);
+  // Closes gracefully once the output is flushed: see the definition.
+  void linger(Connection& conn);
   void close_now(Connection& conn, const char* reason);
   void expire_idle(Connection::Clock::time_point now);
   Connection* find(ConnHandle handle);

@@ -88,7 +88,6 @@ void Router::on_msg_server_frame(net::IoThread& io, PerThread& local, ConnHandle
       create.info.mode = req.trans_mode();
       create.info.created_at_unix = static_cast<int64_t>(std::time(nullptr));
       create.attach_data = req.attach_data();
-      create.has_attach_data = req.has_attach_data();
       const TaskId id = create.info.id;
       route(local, id, std::move(create));
       return;

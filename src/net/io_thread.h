@@ -92,7 +92,6 @@ class IoThread {
   // by an OutboundMessage with answers_request set.
   void count_request(ConnHandle conn);
   void close(ConnHandle conn, bool after_flush, const char* reason);
-  bool in_loop_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
  private:
   struct Slot {

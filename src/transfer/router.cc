@@ -51,7 +51,6 @@ void Router::route(PerThread& local, const TaskId& task, WorkerEvent event) {
 
 void Router::on_frame(net::IoThread& io, ConnHandle conn, net::PortKind port,
                       const net::PduHeader& header, Bytes pdu) {
-  stats_.pdus.fetch_add(1, std::memory_order_relaxed);
   if (header.command_id == net::kCidHeartbeat) {
     io.send(conn, std::move(pdu));  // echoed as it came, on both ports
     return;

@@ -16,7 +16,6 @@ namespace ttfs::transfer {
 
 struct RouterStats {
   std::atomic<uint64_t> protocol_errors{0};
-  std::atomic<uint64_t> pdus{0};
 };
 
 // The IO threads' side of the hand-off: decodes each PDU, answers what

@@ -140,44 +140,41 @@ void load_config_file(const std::filesystem::path& path, Config& config) {
 
 bool parse_command_line(int argc, char** argv, Config& config, int& exit_code) {
   CLI::App app{"ttfsd: a TeamTalk-compatible file-transfer server"};
+  // Every flag lands in a local first: the file (if any) is read after the
+  // command line is parsed, and only the flags given are then applied over it.
   std::string config_path;
   std::string listen_ip;
+  uint16_t client_port = 0;
+  uint16_t msg_port = 0;
   std::string advertise;
   std::string data_dir;
+  unsigned io_threads = 0;
+  unsigned workers = 0;
   int task_timeout = 0;
   uint32_t window = 0;
+  std::string log_level;
   app.add_option("--config", config_path, "fileserver.conf-style file (KEY=VALUE)");
-  app.add_option("--listen-ip", listen_ip, "IPv4 address for both ports");
-  auto* client_port =
-      app.add_option("--client-port", config.client_port, "client port (0: any free)");
-  auto* msg_port =
-      app.add_option("--msg-port", config.msg_server_port, "msg-server port (0: any free)");
-  app.add_option("--advertise-ip", advertise,
-                 "addresses sent in FILE_SERVER_IP_RSP, ';'-separated");
-  app.add_option("--data-dir", data_dir, "directory of the offline store");
-  auto* io_threads =
-      app.add_option("--io-threads", config.io_threads, "IO threads (0: one per core)");
-  auto* workers = app.add_option("--workers", config.workers, "transfer workers (0: one per core)");
-  app.add_option("--task-timeout", task_timeout, "seconds before a task nobody starts is removed")
-      ->check(CLI::Range(1, 365 * 24 * 3600));
-  app.add_option("--upload-window", window, "PULL_DATA_REQs in flight per offline upload")
-      ->check(CLI::Range(1, 4096));
-  auto* log_level =
-      app.add_option("--log-level", config.log_level, "trace, debug, info, warn, error");
+  auto* listen_ip_flag = app.add_option("--listen-ip", listen_ip, "IPv4 address for both ports");
+  auto* client_port_flag =
+      app.add_option("--client-port", client_port, "client port (0: any free)");
+  auto* msg_port_flag = app.add_option("--msg-port", msg_port, "msg-server port (0: any free)");
+  auto* advertise_flag = app.add_option("--advertise-ip", advertise,
+                                        "addresses sent in FILE_SERVER_IP_RSP, ';'-separated");
+  auto* data_dir_flag = app.add_option("--data-dir", data_dir, "directory of the offline store");
+  auto* io_threads_flag =
+      app.add_option("--io-threads", io_threads, "IO threads (0: one per core)");
+  auto* workers_flag = app.add_option("--workers", workers, "transfer workers (0: one per core)");
+  auto* task_timeout_flag = app.add_option("--task-timeout", task_timeout,
+                                           "seconds before a task nobody starts is removed")
+                                ->check(CLI::Range(1, 365 * 24 * 3600));
+  auto* window_flag =
+      app.add_option("--upload-window", window, "PULL_DATA_REQs in flight per offline upload")
+          ->check(CLI::Range(1, 4096));
+  auto* log_level_flag =
+      app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   try {
     app.parse(argc, argv);
-    if (!config_path.empty()) {
-      // The file is read first, then the flags given are applied over it.
-      Config from_file;
-      load_config_file(config_path, from_file);
-      Config flags = config;
-      config = from_file;
-      if (client_port->count()) config.client_port = flags.client_port;
-      if (msg_port->count()) config.msg_server_port = flags.msg_server_port;
-      if (io_threads->count()) config.io_threads = flags.io_threads;
-      if (workers->count()) config.workers = flags.workers;
-      if (log_level->count()) config.log_level = flags.log_level;
-    }
+    if (!config_path.empty()) load_config_file(config_path, config);
   } catch (const CLI::ParseError& e) {
     exit_code = app.exit(e);
     return false;
@@ -186,14 +183,19 @@ bool parse_command_line(int argc, char** argv, Config& config, int& exit_code) {
     exit_code = 2;
     return false;
   }
-  if (!listen_ip.empty()) {
+  if (listen_ip_flag->count()) {
     config.client_listen_ips = {listen_ip};
     config.msg_server_listen_ip = listen_ip;
   }
-  if (!advertise.empty()) config.advertise_ips = split_list(advertise);
-  if (!data_dir.empty()) config.data_dir = data_dir;
-  if (task_timeout > 0) config.limits.task_timeout = std::chrono::seconds(task_timeout);
-  if (window > 0) config.limits.upload_window = window;
+  if (client_port_flag->count()) config.client_port = client_port;
+  if (msg_port_flag->count()) config.msg_server_port = msg_port;
+  if (advertise_flag->count()) config.advertise_ips = split_list(advertise);
+  if (data_dir_flag->count()) config.data_dir = data_dir;
+  if (io_threads_flag->count()) config.io_threads = io_threads;
+  if (workers_flag->count()) config.workers = workers;
+  if (task_timeout_flag->count()) config.limits.task_timeout = std::chrono::seconds(task_timeout);
+  if (window_flag->count()) config.limits.upload_window = window;
+  if (log_level_flag->count()) config.log_level = log_level;
   return true;
 }
 

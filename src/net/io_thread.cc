@@ -11,6 +11,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "net/pull_data_codec.h"
+
 namespace ttfs::net {
 
 namespace {
@@ -230,7 +232,7 @@ bool IoThread::dispatch_frames(ConnHandle handle) {
       close_now(*conn, "bad PDU length");
       return false;
     }
-    Bytes pdu = Bytes::copy_of(conn->input().readable().first(frame.header.length));
+    Bytes pdu = copy_pdu(conn->input().readable().first(frame.header.length), frame.header);
     conn->input().consume(frame.header.length);
     handler_.on_frame(*this, handle, conn->port(), frame.header, std::move(pdu));
   }

@@ -119,13 +119,29 @@ std::optional<PullDataRspView> parse_pull_data_rsp(std::span<const uint8_t> body
   return view;
 }
 
+Bytes copy_pdu(std::span<const uint8_t> pdu, const PduHeader& header) {
+  if (header.command_id == kCidFilePullDataRsp && pdu.size() >= kPduHeaderSize) {
+    const auto rsp = parse_pull_data_rsp(pdu.subspan(kPduHeaderSize));
+    if (rsp && rsp->file_data.size() >= kPayloadAlignment) {
+      const auto at = static_cast<size_t>(rsp->file_data.data() - pdu.data());
+      return Bytes::copy_aligned(pdu, at, kPayloadAlignment);
+    }
+  }
+  return Bytes::copy_of(pdu);
+}
+
 PullDataRspBuilder build_pull_data_rsp(uint16_t seq_num, uint32_t result_code,
                                        std::string_view task_id, uint32_t user_id, uint32_t offset,
                                        size_t data_size) {
   const size_t body_size = 1 + varint_size(result_code) + 1 + varint_size(task_id.size()) +
                            task_id.size() + 1 + varint_size(user_id) + 1 + varint_size(offset) + 1 +
                            varint_size(data_size) + data_size;
-  PullDataRspBuilder out{Bytes(kPduHeaderSize + body_size), 0};
+  const size_t pdu_size = kPduHeaderSize + body_size;
+  // A page-aligned payload lets the store read into it with O_DIRECT.
+  PullDataRspBuilder out{data_size >= kPayloadAlignment
+                             ? Bytes::aligned(pdu_size, pdu_size - data_size, kPayloadAlignment)
+                             : Bytes(pdu_size),
+                         0};
   PduHeader h;
   h.length = static_cast<uint32_t>(out.pdu.size());
   h.service_id = kSidFile;

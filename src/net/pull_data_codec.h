@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "common/bytes.h"
+#include "net/pdu.h"
 
 namespace ttfs::net {
 
@@ -27,6 +28,11 @@ struct PullDataRspView {
 // order, the last of a repeated scalar wins, unknown fields skipped). Returns
 // nullopt when the body is malformed or a required field is missing.
 std::optional<PullDataRspView> parse_pull_data_rsp(std::span<const uint8_t> body);
+
+// Copies one framed PDU out of a connection's input. A PULL_DATA_RSP's
+// payload lands on a page boundary of its block, so that the store can write
+// it with O_DIRECT where it lies; any other PDU is copied as it is.
+Bytes copy_pdu(std::span<const uint8_t> pdu, const PduHeader& header);
 
 struct PullDataRspBuilder {
   Bytes pdu;           // the whole PDU, header included

@@ -44,6 +44,12 @@ Int parse_int(const std::string& value, Int min, Int max) {
   return static_cast<Int>(parsed);
 }
 
+bool parse_bool(const std::string& value) {
+  if (value == "true" || value == "yes" || value == "1") return true;
+  if (value == "false" || value == "no" || value == "0") return false;
+  throw std::invalid_argument("expected true or false");
+}
+
 using Setter = std::function<void(Config&, const std::string&)>;
 
 std::chrono::seconds seconds(const std::string& v) {
@@ -108,6 +114,7 @@ const std::map<std::string, Setter>& config_keys() {
        [](Config& c, const std::string& v) {
          c.io.output_high_water = parse_int<size_t>(v, 64 * 1024, size_t{1} << 32);
        }},
+      {"DirectIo", [](Config& c, const std::string& v) { c.direct_io = parse_bool(v); }},
       {"LogLevel", [](Config& c, const std::string& v) { c.log_level = v; }},
   };
   return keys;
@@ -153,6 +160,7 @@ bool parse_command_line(int argc, char** argv, Config& config, int& exit_code) {
   int task_timeout = 0;
   uint32_t window = 0;
   std::string log_level;
+  std::string direct_io;
   app.add_option("--config", config_path, "fileserver.conf-style file (KEY=VALUE)");
   auto* listen_ip_flag = app.add_option("--listen-ip", listen_ip, "IPv4 address for both ports");
   auto* client_port_flag =
@@ -170,6 +178,9 @@ bool parse_command_line(int argc, char** argv, Config& config, int& exit_code) {
   auto* window_flag =
       app.add_option("--upload-window", window, "PULL_DATA_REQs in flight per offline upload")
           ->check(CLI::Range(1, 4096));
+  auto* direct_io_flag =
+      app.add_option("--direct-io", direct_io, "O_DIRECT for page-aligned segments (true/false)")
+          ->check(CLI::IsMember({"true", "false", "yes", "no", "1", "0"}));
   auto* log_level_flag =
       app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   try {
@@ -195,6 +206,7 @@ bool parse_command_line(int argc, char** argv, Config& config, int& exit_code) {
   if (workers_flag->count()) config.workers = workers;
   if (task_timeout_flag->count()) config.limits.task_timeout = std::chrono::seconds(task_timeout);
   if (window_flag->count()) config.limits.upload_window = window;
+  if (direct_io_flag->count()) config.direct_io = parse_bool(direct_io);
   if (log_level_flag->count()) config.log_level = log_level;
   return true;
 }

@@ -24,6 +24,9 @@ struct Config {
   unsigned io_threads = 0;  // 0: one per core
   unsigned workers = 0;     // 0: one per core
   size_t max_tasks = 100000;
+  // Segments go to and from the store with O_DIRECT where they are
+  // page-aligned (see storage::DiskWriterOptions::direct_io).
+  bool direct_io = true;
   std::string log_level = "info";
   transfer::TransferLimits limits;
   net::IoOptions io;

@@ -15,10 +15,14 @@ void Server::start() {
   std::filesystem::create_directories(config_.data_dir);
   storage::recover(layout);  // logs what it finds
 
+  storage::DiskWriterOptions store_options;
+  store_options.direct_io = config_.direct_io;
   store_ = std::make_unique<storage::LocalDiskStore>(
-      config_.data_dir, [this](uint32_t owner, std::vector<storage::DiskCompletion>&& done) {
+      config_.data_dir,
+      [this](uint32_t owner, std::vector<storage::DiskCompletion>&& done) {
         workers_[owner]->post_store_completions(std::move(done));
-      });
+      },
+      std::move(store_options));
 
   // IO threads and workers refer to each other (events one way, replies the
   // other), so both are built before either starts.

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <string>
 
 #include "storage/meta_io.h"
 
@@ -81,6 +82,7 @@ DiskWriterStats DiskWriter::stats() const {
   s.ops = stats_.ops.load(std::memory_order_relaxed);
   s.segments = stats_.segments.load(std::memory_order_relaxed);
   s.pwritev_calls = stats_.pwritev_calls.load(std::memory_order_relaxed);
+  s.direct_writes = stats_.direct_writes.load(std::memory_order_relaxed);
   s.bytes_written = stats_.bytes_written.load(std::memory_order_relaxed);
   s.write_errors = stats_.write_errors.load(std::memory_order_relaxed);
   s.finalized = stats_.finalized.load(std::memory_order_relaxed);
@@ -171,8 +173,8 @@ void DiskWriter::apply_begin(DiskOp& op) {
     // Only a partial upload of the same file keeps its bytes; anything else
     // under this name (an orphan, another size) must not leak into a new one.
     const bool resume = existing.ok() && existing.meta->file_size == meta.file_size;
-    const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (resume ? 0 : O_TRUNC);
-    UniqueFd fd(::open(layout_.data_path(id).c_str(), flags, options_.file_mode));
+    bool direct = false;
+    UniqueFd fd = open_data_file(id, !resume, &direct);
     if (!fd) {
       const int err = errno;
       spdlog::warn("begin {}: cannot open data file: {}", id.str(), std::strerror(err));
@@ -180,6 +182,7 @@ void DiskWriter::apply_begin(DiskOp& op) {
     }
     it = open_.emplace(id, OpenUpload{}).first;
     it->second.fd = std::move(fd);
+    it->second.direct_allowed = it->second.direct = direct;
   }
   OpenUpload& upload = it->second;
   upload.file_size = meta.file_size;
@@ -200,6 +203,26 @@ void DiskWriter::apply_begin(DiskOp& op) {
     open_.erase(it);
   }
   answer(err);
+}
+
+UniqueFd DiskWriter::open_data_file(const TaskId& id, bool truncate, bool* direct) {
+  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0);
+  const std::string path = layout_.data_path(id);
+  if (options_.direct_io) {
+    UniqueFd fd(::open(path.c_str(), flags | O_DIRECT, options_.file_mode));
+    if (fd || errno != EINVAL) {
+      *direct = static_cast<bool>(fd);
+      return fd;
+    }
+    // tmpfs and some FUSE file systems refuse O_DIRECT; buffered writes
+    // with the same syncs are just as durable there.
+    if (!direct_unsupported_logged_.exchange(true, std::memory_order_relaxed)) {
+      spdlog::info("{} does not take O_DIRECT; writing through the page cache",
+                   layout_.root().string());
+    }
+  }
+  *direct = false;
+  return UniqueFd(::open(path.c_str(), flags, options_.file_mode));
 }
 
 void DiskWriter::apply_write(size_t index) {
@@ -283,11 +306,7 @@ void DiskWriter::write_group(const TaskId& id, OpenUpload& upload, const size_t*
     total += data.size();
   }
   int error = options_.write_fault ? options_.write_fault(id, offset, total) : 0;
-  if (error == 0) {
-    uint64_t calls = 0;
-    error = pwritev_all(upload.fd.get(), iov_.data(), static_cast<int>(count), offset, &calls);
-    bump(stats_.pwritev_calls, calls);
-  }
+  if (error == 0) error = write_iov(upload, offset, total, count);
   for (size_t k = 0; k < count; ++k) {
     const DiskOp& op = batch_[first[k]];
     complete(op.owner, {DiskCompletion::Kind::kWritten, id, op.offset, op.data.size(), error});
@@ -303,6 +322,47 @@ void DiskWriter::write_group(const TaskId& id, OpenUpload& upload, const size_t*
   } else {
     bump(stats_.bytes_written, total);
   }
+}
+
+int DiskWriter::write_iov(OpenUpload& upload, uint64_t offset, uint64_t total, size_t count) {
+  auto aligned = [](uint64_t v) { return v % kPayloadAlignment == 0; };
+  bool direct = upload.direct_allowed && aligned(offset) && aligned(total);
+  for (size_t k = 0; k < count && direct; ++k) {
+    direct = aligned(reinterpret_cast<uintptr_t>(iov_[k].iov_base)) && aligned(iov_[k].iov_len);
+  }
+  // O_DIRECT is a mode of the open file, switched only when the kind of
+  // write changes: in practice once, for a file's unaligned tail.
+  auto switch_mode = [&](bool on) {
+    if (upload.direct == on) return true;
+    const int flags = ::fcntl(upload.fd.get(), F_GETFL);
+    if (flags < 0 ||
+        ::fcntl(upload.fd.get(), F_SETFL, on ? flags | O_DIRECT : flags & ~O_DIRECT) != 0) {
+      return false;
+    }
+    upload.direct = on;
+    return true;
+  };
+  if (!switch_mode(direct)) {
+    upload.direct_allowed = false;
+    direct = false;
+    if (!switch_mode(false)) return errno;
+  }
+  if (direct) iov_retry_.assign(iov_.begin(), iov_.begin() + static_cast<ptrdiff_t>(count));
+  uint64_t calls = 0;
+  int error = pwritev_all(upload.fd.get(), iov_.data(), static_cast<int>(count), offset, &calls);
+  bump(stats_.pwritev_calls, calls);
+  if (direct) bump(stats_.direct_writes, calls);
+  if (error == EINVAL && direct) {
+    // The device wants a larger alignment than a page, or a short direct
+    // write left the rest unaligned: this file goes buffered from here on,
+    // and the whole range is written again (rewriting is harmless).
+    upload.direct_allowed = false;
+    if (!switch_mode(false)) return errno;
+    iov_.assign(iov_retry_.begin(), iov_retry_.end());
+    error = pwritev_all(upload.fd.get(), iov_.data(), static_cast<int>(count), offset, &calls);
+    bump(stats_.pwritev_calls, calls);
+  }
+  return error;
 }
 
 bool DiskWriter::finalize_pending(const TaskId& id) const {

@@ -26,11 +26,16 @@ namespace ttfs::storage {
 using WriteFaultHook = std::function<int(const TaskId&, uint64_t offset, uint64_t length)>;
 
 struct DiskWriterOptions {
-  size_t max_batch = 512;  // ops taken off the queue at once
+  size_t max_batch = 8192;  // ops taken off the queue at once
   // How long an idle writer sleeps before looking at the stop flag again;
   // stop() also wakes it at once, so this is only a backstop.
   std::chrono::milliseconds idle_wait{200};
   mode_t file_mode = 0640;
+  // Page-aligned segments go to the disk with O_DIRECT, past the page cache:
+  // no copy into it, no memory to fault in, no writeback left for later.
+  // Unaligned pieces (a file's tail) and file systems without O_DIRECT take
+  // the ordinary buffered path.
+  bool direct_io = true;
   WriteFaultHook write_fault;
 };
 
@@ -40,6 +45,7 @@ struct DiskWriterStats {
   uint64_t ops = 0;
   uint64_t segments = 0;       // write ops that reached a file
   uint64_t pwritev_calls = 0;  // syscalls, including retries after short writes
+  uint64_t direct_writes = 0;  // of those, O_DIRECT ones
   uint64_t bytes_written = 0;
   uint64_t write_errors = 0;  // segments completed with an error
   uint64_t finalized = 0;
@@ -71,6 +77,8 @@ class DiskWriter {
     UniqueFd fd;
     uint64_t file_size = 0;
     int first_error = 0;          // a failed write bars finalize
+    bool direct_allowed = false;  // the file system took O_DIRECT for this file
+    bool direct = false;          // the descriptor is in O_DIRECT mode now
     std::vector<size_t> pending;  // indices into batch_ of writes not yet issued
   };
   struct Outbox {
@@ -93,6 +101,8 @@ class DiskWriter {
   void flush_pending(const TaskId& id, OpenUpload& upload);
   void flush_all_pending();
   void write_group(const TaskId& id, OpenUpload& upload, const size_t* first, size_t count);
+  int write_iov(OpenUpload& upload, uint64_t offset, uint64_t total, size_t count);
+  UniqueFd open_data_file(const TaskId& id, bool truncate, bool* direct);
   void complete(uint32_t owner, DiskCompletion c);
   void deliver();
   static void bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
@@ -103,6 +113,7 @@ class DiskWriter {
   const CompletionSink sink_;
   const DiskWriterOptions options_;
   const size_t iov_max_;  // segments per pwritev
+  std::atomic<bool> direct_unsupported_logged_{false};
 
   moodycamel::BlockingConcurrentQueue<DiskOp> queue_;
   std::atomic<bool> stopping_{false};
@@ -119,11 +130,12 @@ class DiskWriter {
   UniqueFd root_fd_;                // the store's root, for syncfs
   std::vector<size_t> order_;
   std::vector<iovec> iov_;
+  std::vector<iovec> iov_retry_;  // iov_ as it was, for a direct write redone buffered
   std::vector<Outbox> outbox_;
 
   struct AtomicStats {
-    std::atomic<uint64_t> batches{0}, ops{0}, segments{0}, pwritev_calls{0}, bytes_written{0},
-        write_errors{0}, finalized{0}, aborted{0}, syncs{0};
+    std::atomic<uint64_t> batches{0}, ops{0}, segments{0}, pwritev_calls{0}, direct_writes{0},
+        bytes_written{0}, write_errors{0}, finalized{0}, aborted{0}, syncs{0};
   } stats_;
 };
 

@@ -12,7 +12,9 @@
 namespace ttfs::storage {
 
 LocalDiskStore::LocalDiskStore(std::filesystem::path root, CompletionSink sink, Options options)
-    : layout_(std::move(root)), writer_(layout_, std::move(sink), std::move(options)) {}
+    : layout_(std::move(root)),
+      direct_io_(options.direct_io),
+      writer_(layout_, std::move(sink), std::move(options)) {}
 
 LocalDiskStore::~LocalDiskStore() { stop(); }
 
@@ -112,7 +114,7 @@ std::optional<FileMeta> LocalDiskStore::lookup_complete(const TaskId& id) {
 std::unique_ptr<FileReader> LocalDiskStore::open_reader(const TaskId& id) {
   auto meta = lookup_complete(id);
   if (!meta) return nullptr;
-  return LocalFileReader::open(layout_, *meta);
+  return LocalFileReader::open(layout_, *meta, direct_io_);
 }
 
 }  // namespace ttfs::storage

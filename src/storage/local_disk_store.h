@@ -36,6 +36,7 @@ class LocalDiskStore final : public OfflineStore {
 
  private:
   const StoreLayout layout_;
+  const bool direct_io_;
   DiskWriter writer_;
 };
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -152,6 +153,51 @@ TEST(BuildPullDataRsp, IsByteForByteWhatProtobufSerialises) {
     const std::string body(reinterpret_cast<const char*>(built.pdu.data()) + kPduHeaderSize,
                            built.pdu.size() - kPduHeaderSize);
     EXPECT_EQ(body, expected) << "size " << c.size << " task " << c.task_id.size();
+  }
+}
+
+bool page_aligned(const void* p) { return reinterpret_cast<uintptr_t>(p) % kPayloadAlignment == 0; }
+
+TEST(BuildPullDataRsp, ASegmentsPayloadIsPageAlignedForDirectReads) {
+  for (size_t size : {size_t{4096}, size_t{32768}, size_t{32769}, size_t{1} << 20}) {
+    const auto rsp = build_pull_data_rsp(1, 0, kTaskId, 7, 0, size);
+    EXPECT_TRUE(page_aligned(rsp.pdu.data() + rsp.data_offset)) << size;
+    EXPECT_EQ(rsp.pdu.size(), rsp.data_offset + size);
+  }
+}
+
+TEST(CopyPdu, PlacesAPullDataRspPayloadOnAPageBoundary) {
+  for (size_t size : {size_t{4096}, size_t{32768}, size_t{40000}}) {
+    const std::vector<uint8_t> payload = [&] {
+      std::vector<uint8_t> v(size);
+      for (size_t i = 0; i < size; ++i) v[i] = static_cast<uint8_t>(i * 7 + 1);
+      return v;
+    }();
+    auto built = build_pull_data_rsp(9, 0, kTaskId, 7, 65536, size);
+    std::memcpy(built.pdu.data() + built.data_offset, payload.data(), size);
+    // As it sits in an input buffer: at an arbitrary address.
+    std::vector<uint8_t> input(built.pdu.size() + 3);
+    std::memcpy(input.data() + 3, built.pdu.data(), built.pdu.size());
+    const std::span<const uint8_t> framed(input.data() + 3, built.pdu.size());
+
+    const Bytes copy = copy_pdu(framed, read_header(framed.data()));
+    ASSERT_EQ(copy.size(), framed.size());
+    EXPECT_EQ(std::memcmp(copy.data(), framed.data(), framed.size()), 0);
+    const auto view = parse_pull_data_rsp(copy.span().subspan(kPduHeaderSize));
+    ASSERT_TRUE(view.has_value());
+    EXPECT_TRUE(page_aligned(view->file_data.data())) << size;
+    EXPECT_EQ(view->file_data.size(), size);
+  }
+}
+
+TEST(CopyPdu, CopiesOtherPdusAndBrokenRepliesAsTheyAre) {
+  auto small = build_pull_data_rsp(1, 0, kTaskId, 7, 0, 100);  // too small to align
+  auto broken = build_pull_data_rsp(1, 0, kTaskId, 7, 0, 8192);
+  broken.pdu.data()[kPduHeaderSize] = 0xff;  // no longer parses
+  for (const Bytes* pdu : {&small.pdu, &broken.pdu}) {
+    const Bytes copy = copy_pdu(pdu->span(), read_header(pdu->data()));
+    ASSERT_EQ(copy.size(), pdu->size());
+    EXPECT_EQ(std::memcmp(copy.data(), pdu->data(), pdu->size()), 0);
   }
 }
 

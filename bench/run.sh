@@ -46,10 +46,18 @@ measure() {
   echo "$server | $name | ${line:-no result}"
 }
 
+# Each run gets a store of its own, and all are removed only at the end: on
+# an ext4 without a journal, creating files within 30 s of deleting others
+# costs a disk read per new inode (the allocator checks each free inode's
+# deletion time), which would charge one run for the previous run's clean-up.
+# `sync` first, so that no run competes with the writeback of the last.
+run_number=0
 start_ttfsd() {
-  rm -rf "$work/data"
+  run_number=$((run_number + 1))
+  sync
+  # shellcheck disable=SC2086  # extra ttfsd flags, a list
   "$build/src/ttfsd" --listen-ip 127.0.0.1 --client-port 0 --msg-port 0 \
-    --data-dir "$work/data" --log-level warn > "$work/ttfsd.out" 2>&1 &
+    --data-dir "$work/data.$run_number" --log-level warn $1 > "$work/ttfsd.out" 2>&1 &
   ttfsd_pid=$!
   for _ in $(seq 100); do
     grep -q '^ttfsd listening' "$work/ttfsd.out" && break
@@ -61,12 +69,16 @@ start_ttfsd() {
 for run in "${runs[@]}"; do
   name="${run%%|*}"
   args="${run#*|}"
-  # A fresh server and store for each run, so no run pays for another's files.
-  start_ttfsd
-  measure ttfsd "$name" "$client_port" "$msg_port" "$ttfsd_pid" "$args"
-  kill -TERM "$ttfsd_pid"; wait "$ttfsd_pid" || true
+  # A fresh server and store for each run, so no run pays for another's
+  # files; once as configured by default and once with the O_DIRECT store.
+  for variant in "ttfsd|" "ttfsd DirectIo=true|--direct-io true"; do
+    start_ttfsd "${variant#*|}"
+    measure "${variant%%|*}" "$name" "$client_port" "$msg_port" "$ttfsd_pid" "$args"
+    kill -TERM "$ttfsd_pid"; wait "$ttfsd_pid" || true
+  done
   if [ -n "$compare" ]; then
     IFS=: read -r cname cport mport cpid <<< "$compare"
+    sync
     measure "$cname" "$name" "$cport" "$mport" "$cpid" "$args"
   fi
 done
@@ -92,7 +104,22 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
     echo "| $server | $name | $(field ok "$line")/$(field failed "$line") | $(field segments_per_s "$line") | $(field mb_per_s "$line") | $(field p50_ms "$line") | $(field p99_ms "$line") | $(field server_cpu_us_per_segment "$line") | $(( ${rss:-0} / 1024 )) |"
   done < "$results"
   echo
-  echo "Each run starts a fresh ttfsd with an empty store. The exact commands:"
+  echo "Each run starts a fresh ttfsd with an empty store of its own, after a \`sync\`:"
+  echo "\`ttfsd\` is the default configuration, whose store goes through the page cache;"
+  echo "\`ttfsd DirectIo=true\` is the same server started with \`--direct-io true\`, whose"
+  echo "store writes and reads page-aligned segments with O_DIRECT. Server CPU is that of"
+  echo "the server process alone (/proc/PID/stat): the kernel's later writeback of the"
+  echo "page cache runs in kworker threads and is not in it. A download run first uploads"
+  echo "its files, untimed, to the server under test, so \`ttfsd\` downloads read the page"
+  echo "cache the upload left behind and \`ttfsd DirectIo=true\` downloads read the disk."
+  echo
+  echo "This machine is a virtual machine whose balloon driver reports free pages to the"
+  echo "host (\`/sys/module/page_reporting\`): a page the guest frees is given back, and its"
+  echo "next first use faults in the host. Growing the page cache is slow for that reason"
+  echo "(3 GB written with dd into the page cache took 6.7 s of system time, and 0.5 s when"
+  echo "repeated at once), and the runs that grow it vary by up to ±40 % from run to run."
+  echo
+  echo "The exact commands:"
   echo
   echo '```'
   for run in "${runs[@]}"; do echo "ttfs-load ${run#*|} --threads 1 --server-pid PID"; done

@@ -26,7 +26,7 @@ struct Config {
   size_t max_tasks = 100000;
   // Segments go to and from the store with O_DIRECT where they are
   // page-aligned (see storage::DiskWriterOptions::direct_io).
-  bool direct_io = true;
+  bool direct_io = false;
   std::string log_level = "info";
   transfer::TransferLimits limits;
   net::IoOptions io;

@@ -150,15 +150,19 @@ void DiskWriter::apply_begin(DiskOp& op) {
   };
   if (id.is_nil()) return answer(EINVAL);
 
-  bool created = false;
-  if (const int err = make_dir(layout_.shard_dir(id), &created); err != 0) {
-    spdlog::warn("begin {}: cannot create shard directory: {}", id.str(), std::strerror(err));
-    return answer(err);
-  }
-  if (created) {
-    // The shard's own entry in the root must survive a crash too, or a file
-    // finalized in it later could vanish with it.
-    if (const int err = fsync_dir(layout_.root()); err != 0) return answer(err);
+  const std::string shard = id.shard_prefix();
+  if (!shards_ready_.contains(shard)) {
+    bool created = false;
+    if (const int err = make_dir(layout_.shard_dir(id), &created); err != 0) {
+      spdlog::warn("begin {}: cannot create shard directory: {}", id.str(), std::strerror(err));
+      return answer(err);
+    }
+    if (created) {
+      // The shard's own entry in the root must survive a crash too, or a
+      // file finalized in it later could vanish with it.
+      if (const int err = fsync_dir(layout_.root()); err != 0) return answer(err);
+    }
+    shards_ready_.insert(shard);
   }
 
   auto it = open_.find(id);
@@ -194,9 +198,11 @@ void DiskWriter::apply_begin(DiskOp& op) {
     err = errno;
   }
   if (err == 0) {
+    // The partial record is what a restart knows the upload by. It needs no
+    // sync of its own: the finalize's first sync takes it along.
     FileMeta partial = meta;
     partial.complete = false;
-    err = write_meta_file(layout_, partial, Durability::kBuffered);
+    err = overwrite_meta_file(layout_, partial);
   }
   if (err != 0) {
     spdlog::warn("begin {}: {}", id.str(), std::strerror(err));
@@ -396,11 +402,6 @@ void DiskWriter::stage_finalize(size_t index) {
       error = EINVAL;
     }
   }
-  if (error == 0) {
-    FileMeta done = meta;
-    done.complete = true;
-    error = stage_meta_file(layout_, done);
-  }
   if (error != 0) {
     // The upload stays open, so an abort (or a retry) can still find it.
     spdlog::warn("finalize {}: {}", id.str(), std::strerror(error));
@@ -413,9 +414,10 @@ void DiskWriter::stage_finalize(size_t index) {
 void DiskWriter::commit_finalizes() {
   if (finalizing_.empty()) return;
   // Data before the metadata that vouches for it: the first sync makes every
-  // staged file's data and metadata durable, and only then are the metadata
-  // renamed into place, so a crash leaves a partial file, never a
-  // complete-looking one. The second sync makes the renames durable.
+  // file's data (and its partial record) durable, and only then is each
+  // record rewritten as complete, so a crash leaves a partial or a damaged
+  // record, never a complete-looking file with missing data. The second sync
+  // makes the complete records durable before anyone is told.
   auto sync = [&]() -> int {
     bump(stats_.syncs);
     if (!root_fd_) return EBADF;
@@ -426,7 +428,11 @@ void DiskWriter::commit_finalizes() {
   for (size_t index : finalizing_) {
     const DiskOp& op = batch_[index];
     int err = error;
-    if (err == 0) err = publish_meta_file(layout_, op.task_id);
+    if (err == 0) {
+      FileMeta done = *op.meta;
+      done.complete = true;
+      err = overwrite_meta_file(layout_, done);
+    }
     if (err == 0) {
       published.push_back(index);
       continue;

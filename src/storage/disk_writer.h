@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -32,10 +34,10 @@ struct DiskWriterOptions {
   std::chrono::milliseconds idle_wait{200};
   mode_t file_mode = 0640;
   // Page-aligned segments go to the disk with O_DIRECT, past the page cache:
-  // no copy into it, no memory to fault in, no writeback left for later.
-  // Unaligned pieces (a file's tail) and file systems without O_DIRECT take
-  // the ordinary buffered path.
-  bool direct_io = true;
+  // no copy into it and no writeback left for later, but a download then
+  // reads the disk, and each write waits for the device. Unaligned pieces (a
+  // file's tail) and file systems without O_DIRECT take the buffered path.
+  bool direct_io = false;
   WriteFaultHook write_fault;
 };
 
@@ -90,10 +92,10 @@ class DiskWriter {
   void process(size_t count);
   void apply_begin(DiskOp& op);
   void apply_write(size_t index);
-  // Finalizes are committed as a group at the end of a batch: every file's
-  // metadata is staged, one sync makes all their data and metadata durable,
-  // the metadata is renamed into place, and a second sync makes the renames
-  // durable; two syncs, however many uploads finish together.
+  // Finalizes are committed as a group at the end of a batch: one sync makes
+  // all their data durable, each file's metadata is rewritten as complete,
+  // and a second sync makes those records durable; two syncs, however many
+  // uploads finish together.
   void stage_finalize(size_t index);
   void commit_finalizes();
   bool finalize_pending(const TaskId& id) const;
@@ -125,9 +127,10 @@ class DiskWriter {
   // Writer-thread state.
   std::vector<DiskOp> batch_;
   std::unordered_map<TaskId, OpenUpload> open_;
-  std::vector<TaskId> dirty_;       // uploads with pending writes in this batch
-  std::vector<size_t> finalizing_;  // indices into batch_ awaiting the group commit
-  UniqueFd root_fd_;                // the store's root, for syncfs
+  std::vector<TaskId> dirty_;                     // uploads with pending writes in this batch
+  std::vector<size_t> finalizing_;                // indices into batch_ awaiting the group commit
+  UniqueFd root_fd_;                              // the store's root, for syncfs
+  std::unordered_set<std::string> shards_ready_;  // shard directories known to exist
   std::vector<size_t> order_;
   std::vector<iovec> iov_;
   std::vector<iovec> iov_retry_;  // iov_ as it was, for a direct write redone buffered

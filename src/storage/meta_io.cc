@@ -151,12 +151,6 @@ int write_tmp(const StoreLayout& layout, const FileMeta& meta, bool sync) {
   return err;
 }
 
-}  // namespace
-
-int stage_meta_file(const StoreLayout& layout, const FileMeta& meta) {
-  return write_tmp(layout, meta, false);
-}
-
 int publish_meta_file(const StoreLayout& layout, const TaskId& id) {
   const auto tmp = layout.meta_tmp_path(id);
   if (::rename(tmp.c_str(), layout.meta_path(id).c_str()) != 0) {
@@ -164,6 +158,20 @@ int publish_meta_file(const StoreLayout& layout, const TaskId& id) {
     remove_file(tmp);
     return err;
   }
+  return 0;
+}
+
+}  // namespace
+
+int overwrite_meta_file(const StoreLayout& layout, const FileMeta& meta) {
+  const auto bytes = encode_meta(meta);
+  UniqueFd fd(::open(layout.meta_path(meta.task_id).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0640));
+  if (!fd) return errno;
+  iovec iov{const_cast<uint8_t*>(bytes.data()), bytes.size()};  // read through only
+  uint64_t calls = 0;
+  if (const int err = pwritev_all(fd.get(), &iov, 1, 0, &calls); err != 0) return err;
+  // A longer record from before must not leave its tail behind.
+  if (::ftruncate(fd.get(), static_cast<off_t>(bytes.size())) != 0) return errno;
   return 0;
 }
 

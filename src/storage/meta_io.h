@@ -59,12 +59,14 @@ enum class Durability {
 // on failure the previous metadata, if any, is untouched.
 int write_meta_file(const StoreLayout& layout, const FileMeta& meta, Durability durability);
 
-// The two halves of write_meta_file without its syncs, so that one sync of the
-// file system can serve a whole group of files (the disk writer's group
-// commit): stage writes <id>.meta.tmp; publish renames it over <id>.meta.
-// The caller syncs the staged files before publishing and the directories
-// after. Each returns 0 or an errno; a failed publish removes the temporary.
-int stage_meta_file(const StoreLayout& layout, const FileMeta& meta);
-int publish_meta_file(const StoreLayout& layout, const TaskId& id);
+// Writes the task's metadata over <id>.meta in place (creating it if need
+// be), with no sync and no temporary file, so that an upload costs one
+// metadata inode however often its record changes. Not atomic by itself: a
+// crash mid-write leaves a record that fails its checksum or exact-length
+// check, which reads as damaged rather than as a mix of old and new. The disk
+// writer relies on that: it writes the complete record only after the data
+// it vouches for is durable, and acknowledges it only after a second sync.
+// Returns 0 or an errno.
+int overwrite_meta_file(const StoreLayout& layout, const FileMeta& meta);
 
 }  // namespace ttfs::storage

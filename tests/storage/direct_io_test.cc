@@ -38,6 +38,12 @@ Payload misaligned_segment(uint64_t seed, uint64_t offset, size_t length) {
   return Payload{std::move(block), 1, length};
 }
 
+LocalDiskStore::Options direct_options() {
+  LocalDiskStore::Options options;
+  options.direct_io = true;
+  return options;
+}
+
 class DirectIoTest : public ::testing::Test {
  protected:
   // Uploads `size` bytes in segments made by `make`, each waited for before
@@ -85,7 +91,7 @@ class DirectIoTest : public ::testing::Test {
 };
 
 TEST_F(DirectIoTest, AlignedSegmentsGoDirectAndTheTailIsBuffered) {
-  LocalDiskStore store(dir_.path(), collector_.sink());
+  LocalDiskStore store(dir_.path(), collector_.sink(), direct_options());
   store.start();
   const uint64_t size = 6 * kSegment + 1000;
   const FileMeta meta =
@@ -98,7 +104,7 @@ TEST_F(DirectIoTest, AlignedSegmentsGoDirectAndTheTailIsBuffered) {
 }
 
 TEST_F(DirectIoTest, MisalignedPayloadsAreWrittenBuffered) {
-  LocalDiskStore store(dir_.path(), collector_.sink());
+  LocalDiskStore store(dir_.path(), collector_.sink(), direct_options());
   store.start();
   const uint64_t size = 4 * kSegment;
   const FileMeta meta =
@@ -108,7 +114,7 @@ TEST_F(DirectIoTest, MisalignedPayloadsAreWrittenBuffered) {
 }
 
 TEST_F(DirectIoTest, SwitchingBetweenDirectAndBufferedKeepsEveryByte) {
-  LocalDiskStore store(dir_.path(), collector_.sink());
+  LocalDiskStore store(dir_.path(), collector_.sink(), direct_options());
   store.start();
   const uint64_t size = 8 * kSegment + 4097;
   // Alternate the two kinds, so the file changes mode segment by segment.
@@ -122,10 +128,8 @@ TEST_F(DirectIoTest, SwitchingBetweenDirectAndBufferedKeepsEveryByte) {
   expect_content(store, meta, 6);
 }
 
-TEST_F(DirectIoTest, TurnedOffEverythingGoesThroughThePageCache) {
-  LocalDiskStore::Options options;
-  options.direct_io = false;
-  LocalDiskStore store(dir_.path(), collector_.sink(), options);
+TEST_F(DirectIoTest, ByDefaultEverythingGoesThroughThePageCache) {
+  LocalDiskStore store(dir_.path(), collector_.sink());
   store.start();
   const uint64_t size = 5 * kSegment + 1;
   const FileMeta meta =

@@ -179,7 +179,7 @@ void write_file_directly(benchmark::State& state, bool sync_each_segment) {
     if ((err = storage::make_dir(layout.shard_dir(id), &created)) == 0 && created) {
       err = storage::fsync_dir(layout.root());
     }
-    storage::UniqueFd fd(
+    UniqueFd fd(
         ::open(layout.data_path(id).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
     if (err == 0 && !fd) err = errno;
     if (err == 0) err = storage::write_meta_file(layout, meta, storage::Durability::kBuffered);

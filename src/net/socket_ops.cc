@@ -10,18 +10,6 @@
 
 namespace ttfs::net {
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = other.release();
-  }
-  return *this;
-}
-
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 UniqueFd listen_tcp(const std::string& ip, uint16_t port, bool reuse_port, int backlog) {
   const std::string where = ip + ":" + std::to_string(port);
   sockaddr_in addr{};

@@ -3,30 +3,9 @@
 #include <cstdint>
 #include <string>
 
+#include "common/unique_fd.h"
+
 namespace ttfs::net {
-
-// Owns a file descriptor and closes it once.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd();
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // A non-blocking IPv4 listening socket with SO_REUSEADDR and, when asked,
 // SO_REUSEPORT so that every IO thread can own one on the same port.

@@ -61,7 +61,7 @@ void Server::open_listeners() {
   // the first bind, and the rest bind the port it got.
   auto bind_all = [&](const std::string& ip, uint16_t& port, net::PortKind kind) {
     for (auto& io : io_threads_) {
-      net::UniqueFd fd = net::listen_tcp(ip, port, true);
+      UniqueFd fd = net::listen_tcp(ip, port, true);
       port = net::local_port(fd.get());
       io->add_listener(std::move(fd), kind);
     }

@@ -9,15 +9,6 @@
 
 namespace ttfs::storage {
 
-void UniqueFd::reset(int fd) {
-  if (fd_ >= 0) {
-    // Linux releases the descriptor even when close fails (EINTR included),
-    // so retrying could close someone else's newly opened fd.
-    ::close(fd_);
-  }
-  fd_ = fd;
-}
-
 int pwritev_all(int fd, iovec* iov, int count, uint64_t offset, uint64_t* syscalls) {
   while (count > 0) {
     if (iov->iov_len == 0) {  // nothing left in this element (or an empty one)

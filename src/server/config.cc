@@ -114,6 +114,10 @@ const std::map<std::string, Setter>& config_keys() {
        [](Config& c, const std::string& v) {
          c.io.output_high_water = parse_int<size_t>(v, 64 * 1024, size_t{1} << 32);
        }},
+      {"CheckpointInterval",
+       [](Config& c, const std::string& v) {
+         c.checkpoint_interval = std::chrono::seconds(parse_int<int64_t>(v, 0, 3600));
+       }},
       {"DirectIo", [](Config& c, const std::string& v) { c.direct_io = parse_bool(v); }},
       {"LogLevel", [](Config& c, const std::string& v) { c.log_level = v; }},
   };

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -27,6 +28,9 @@ struct Config {
   // Segments go to and from the store with O_DIRECT where they are
   // page-aligned (see storage::DiskWriterOptions::direct_io).
   bool direct_io = false;
+  // How often unfinished uploads' progress is made durable and recorded, so
+  // that a restart resumes them from there (see storage::DiskWriterOptions).
+  std::chrono::seconds checkpoint_interval{1};
   std::string log_level = "info";
   transfer::TransferLimits limits;
   net::IoOptions io;

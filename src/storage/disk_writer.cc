@@ -88,6 +88,7 @@ DiskWriterStats DiskWriter::stats() const {
   s.finalized = stats_.finalized.load(std::memory_order_relaxed);
   s.aborted = stats_.aborted.load(std::memory_order_relaxed);
   s.syncs = stats_.syncs.load(std::memory_order_relaxed);
+  s.checkpoints = stats_.checkpoints.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -96,10 +97,12 @@ void DiskWriter::run() noexcept {
   pthread_setname_np(pthread_self(), "ttfs-disk");
   root_fd_ = UniqueFd(::open(layout_.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   moodycamel::ConsumerToken token(queue_);
+  next_checkpoint_ = std::chrono::steady_clock::now() + options_.checkpoint_interval;
   for (;;) {
     size_t n =
         queue_.wait_dequeue_bulk_timed(token, batch_.begin(), batch_.size(), options_.idle_wait);
     if (n > 0) process(n);
+    checkpoint_if_due();
     if (stopping_.load(std::memory_order_acquire)) {
       // Everything enqueued before stop() set the flag is visible now; take
       // it all before leaving.
@@ -108,6 +111,10 @@ void DiskWriter::run() noexcept {
     }
   }
   if (!open_.empty()) {
+    // Their progress so far is made durable and recorded, so that the next
+    // start resumes them from where they are now.
+    next_checkpoint_ = {};
+    checkpoint_if_due();
     spdlog::info("disk writer: {} uploads left partial at stop (resumable)", open_.size());
   }
   open_.clear();
@@ -177,6 +184,7 @@ void DiskWriter::apply_begin(DiskOp& op) {
     // Only a partial upload of the same file keeps its bytes; anything else
     // under this name (an orphan, another size) must not leak into a new one.
     const bool resume = existing.ok() && existing.meta->file_size == meta.file_size;
+    const uint64_t durable = resume ? existing.meta->durable_bytes : 0;
     bool direct = false;
     UniqueFd fd = open_data_file(id, !resume, &direct);
     if (!fd) {
@@ -187,6 +195,8 @@ void DiskWriter::apply_begin(DiskOp& op) {
     it = open_.emplace(id, OpenUpload{}).first;
     it->second.fd = std::move(fd);
     it->second.direct_allowed = it->second.direct = direct;
+    it->second.written_prefix = durable;
+    it->second.meta.durable_bytes = durable;
   }
   OpenUpload& upload = it->second;
   upload.file_size = meta.file_size;
@@ -197,12 +207,22 @@ void DiskWriter::apply_begin(DiskOp& op) {
       ::ftruncate(upload.fd.get(), static_cast<off_t>(meta.file_size)) != 0) {
     err = errno;
   }
+  if (err == 0 && static_cast<uint64_t>(st.st_size) < upload.meta.durable_bytes) {
+    // Nothing can be vouched for; lookup_partial() told the worker the same,
+    // so the upload starts again from zero.
+    spdlog::warn("begin {}: data is {} bytes, shorter than its recorded durable {}", id.str(),
+                 st.st_size, upload.meta.durable_bytes);
+    upload.meta.durable_bytes = upload.written_prefix = 0;
+    upload.written_ahead.clear();
+  }
   if (err == 0) {
     // The partial record is what a restart knows the upload by. It needs no
     // sync of its own: the finalize's first sync takes it along.
     FileMeta partial = meta;
     partial.complete = false;
+    partial.durable_bytes = upload.meta.durable_bytes;  // what an earlier checkpoint recorded
     err = overwrite_meta_file(layout_, partial);
+    if (err == 0) upload.meta = std::move(partial);
   }
   if (err != 0) {
     spdlog::warn("begin {}: {}", id.str(), std::strerror(err));
@@ -327,7 +347,61 @@ void DiskWriter::write_group(const TaskId& id, OpenUpload& upload, const size_t*
     }
   } else {
     bump(stats_.bytes_written, total);
+    record_written(upload, offset, total);
   }
+}
+
+void DiskWriter::record_written(OpenUpload& upload, uint64_t offset, uint64_t length) {
+  if (offset > upload.written_prefix) {
+    auto [it, fresh] = upload.written_ahead.emplace(offset, offset + length);
+    if (!fresh) it->second = std::max(it->second, offset + length);
+    return;
+  }
+  upload.written_prefix = std::max(upload.written_prefix, offset + length);
+  // Ranges that now touch the prefix join it.
+  auto& ahead = upload.written_ahead;
+  while (!ahead.empty() && ahead.begin()->first <= upload.written_prefix) {
+    upload.written_prefix = std::max(upload.written_prefix, ahead.begin()->second);
+    ahead.erase(ahead.begin());
+  }
+}
+
+int DiskWriter::sync_store() {
+  bump(stats_.syncs);
+  if (!root_fd_) return EBADF;
+  return ::syncfs(root_fd_.get()) == 0 ? 0 : errno;
+}
+
+void DiskWriter::checkpoint_if_due() {
+  if (options_.checkpoint_interval.count() <= 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_checkpoint_) return;
+  next_checkpoint_ = now + options_.checkpoint_interval;
+  // The prefixes are taken before the sync, so the sync covers them; a
+  // record is rewritten only after it, so it never claims more than is on
+  // disk. Each record is itself made durable by the next sync.
+  std::vector<std::pair<TaskId, uint64_t>> due;
+  for (const auto& [id, upload] : open_) {
+    if (upload.first_error == 0 && upload.written_prefix > upload.meta.durable_bytes) {
+      due.emplace_back(id, upload.written_prefix);
+    }
+  }
+  if (due.empty()) return;
+  if (const int err = sync_store(); err != 0) {
+    spdlog::warn("checkpoint: sync failed: {}", std::strerror(err));
+    return;
+  }
+  for (const auto& [id, prefix] : due) {
+    OpenUpload& upload = open_.at(id);
+    FileMeta record = upload.meta;
+    record.durable_bytes = prefix;
+    if (const int err = overwrite_meta_file(layout_, record); err != 0) {
+      spdlog::warn("checkpoint {}: {}", id.str(), std::strerror(err));
+      continue;
+    }
+    upload.meta = std::move(record);
+  }
+  bump(stats_.checkpoints);
 }
 
 int DiskWriter::write_iov(OpenUpload& upload, uint64_t offset, uint64_t total, size_t count) {
@@ -418,12 +492,7 @@ void DiskWriter::commit_finalizes() {
   // record rewritten as complete, so a crash leaves a partial or a damaged
   // record, never a complete-looking file with missing data. The second sync
   // makes the complete records durable before anyone is told.
-  auto sync = [&]() -> int {
-    bump(stats_.syncs);
-    if (!root_fd_) return EBADF;
-    return ::syncfs(root_fd_.get()) == 0 ? 0 : errno;
-  };
-  int error = sync();
+  int error = sync_store();
   std::vector<size_t> published;
   for (size_t index : finalizing_) {
     const DiskOp& op = batch_[index];
@@ -442,7 +511,7 @@ void DiskWriter::commit_finalizes() {
   }
   finalizing_.clear();
   if (published.empty()) return;
-  error = sync();
+  error = sync_store();
   for (size_t index : published) {
     const DiskOp& op = batch_[index];
     if (error == 0) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -18,6 +19,7 @@
 
 #include "storage/disk_completion.h"
 #include "storage/disk_op.h"
+#include "storage/file_meta.h"
 #include "storage/posix_io.h"
 #include "storage/store_layout.h"
 
@@ -38,6 +40,10 @@ struct DiskWriterOptions {
   // reads the disk, and each write waits for the device. Unaligned pieces (a
   // file's tail) and file systems without O_DIRECT take the buffered path.
   bool direct_io = false;
+  // How often the progress of unfinished uploads is made durable and
+  // recorded in their metadata (one sync for all of them), so that a restart
+  // resumes each from there rather than from zero. Zero turns it off.
+  std::chrono::milliseconds checkpoint_interval{1000};
   WriteFaultHook write_fault;
 };
 
@@ -52,7 +58,8 @@ struct DiskWriterStats {
   uint64_t write_errors = 0;  // segments completed with an error
   uint64_t finalized = 0;
   uint64_t aborted = 0;
-  uint64_t syncs = 0;  // file-system syncs of the finalize group commits
+  uint64_t syncs = 0;        // file-system syncs: finalize group commits and checkpoints
+  uint64_t checkpoints = 0;  // checkpoints that recorded some upload's progress
 };
 
 // The disk-writer thread. Producers enqueue ops from any thread; the thread
@@ -77,7 +84,13 @@ class DiskWriter {
  private:
   struct OpenUpload {
     UniqueFd fd;
+    FileMeta meta;  // the partial record, rewritten by checkpoints
     uint64_t file_size = 0;
+    // Bytes from offset 0 written without a gap, and the written ranges
+    // beyond them ([offset, end)), so that a checkpoint knows what a sync
+    // makes durable.
+    uint64_t written_prefix = 0;
+    std::map<uint64_t, uint64_t> written_ahead;
     int first_error = 0;          // a failed write bars finalize
     bool direct_allowed = false;  // the file system took O_DIRECT for this file
     bool direct = false;          // the descriptor is in O_DIRECT mode now
@@ -100,6 +113,10 @@ class DiskWriter {
   void commit_finalizes();
   bool finalize_pending(const TaskId& id) const;
   void apply_abort(DiskOp& op);
+  static void record_written(OpenUpload& upload, uint64_t offset, uint64_t length);
+  // Syncs and records each unfinished upload's durable prefix, when due.
+  void checkpoint_if_due();
+  int sync_store();
   void flush_pending(const TaskId& id, OpenUpload& upload);
   void flush_all_pending();
   void write_group(const TaskId& id, OpenUpload& upload, const size_t* first, size_t count);
@@ -131,6 +148,7 @@ class DiskWriter {
   std::vector<size_t> finalizing_;                // indices into batch_ awaiting the group commit
   UniqueFd root_fd_;                              // the store's root, for syncfs
   std::unordered_set<std::string> shards_ready_;  // shard directories known to exist
+  std::chrono::steady_clock::time_point next_checkpoint_{};
   std::vector<size_t> order_;
   std::vector<iovec> iov_;
   std::vector<iovec> iov_retry_;  // iov_ as it was, for a direct write redone buffered
@@ -138,7 +156,7 @@ class DiskWriter {
 
   struct AtomicStats {
     std::atomic<uint64_t> batches{0}, ops{0}, segments{0}, pwritev_calls{0}, direct_writes{0},
-        bytes_written{0}, write_errors{0}, finalized{0}, aborted{0}, syncs{0};
+        bytes_written{0}, write_errors{0}, finalized{0}, aborted{0}, syncs{0}, checkpoints{0};
   } stats_;
 };
 

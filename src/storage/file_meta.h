@@ -17,6 +17,7 @@ struct FileMeta {
   uint64_t file_size = 0;
   int64_t created_at_unix = 0;
   bool complete = false;
+  uint64_t durable_bytes = 0;  // of a partial upload: the prefix known to be on stable storage
 
   friend bool operator==(const FileMeta&, const FileMeta&) = default;
 };

@@ -111,6 +111,23 @@ std::optional<FileMeta> LocalDiskStore::lookup_complete(const TaskId& id) {
   return meta;
 }
 
+std::optional<FileMeta> LocalDiskStore::lookup_partial(const TaskId& id) {
+  const auto read = read_meta_file(layout_.meta_path(id));
+  if (!read.ok()) {
+    if (read.error != MetaError::kNotFound)
+      spdlog::warn("lookup {}: {}", id.str(), read.describe());
+    return std::nullopt;
+  }
+  FileMeta meta = *read.meta;
+  if (meta.task_id != id || meta.complete) return std::nullopt;
+  uint64_t size = 0;
+  if (file_size(layout_.data_path(id), &size) != 0 || size < meta.durable_bytes) {
+    // Nothing on disk can be vouched for: the upload starts again from zero.
+    meta.durable_bytes = 0;
+  }
+  return meta;
+}
+
 std::unique_ptr<FileReader> LocalDiskStore::open_reader(const TaskId& id) {
   auto meta = lookup_complete(id);
   if (!meta) return nullptr;

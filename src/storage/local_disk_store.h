@@ -32,6 +32,7 @@ class LocalDiskStore final : public OfflineStore {
   void abort_upload(uint32_t owner, const TaskId& id) override;
 
   std::optional<FileMeta> lookup_complete(const TaskId& id) override;
+  std::optional<FileMeta> lookup_partial(const TaskId& id) override;
   std::unique_ptr<FileReader> open_reader(const TaskId& id) override;
 
  private:

@@ -72,6 +72,7 @@ std::vector<uint8_t> encode_meta(const FileMeta& meta) {
   record.set_file_size(meta.file_size);
   record.set_created_at_unix(meta.created_at_unix);
   record.set_complete(meta.complete);
+  if (!meta.complete && meta.durable_bytes > 0) record.set_durable_bytes(meta.durable_bytes);
 
   const size_t body_size = record.ByteSizeLong();
   std::vector<uint8_t> out(kMetaHeaderSize + body_size);
@@ -118,6 +119,8 @@ MetaReadResult decode_meta(std::span<const uint8_t> bytes) {
   meta.file_size = record.file_size();
   meta.created_at_unix = record.created_at_unix();
   meta.complete = record.complete();
+  // A prefix past the end is not ours to believe: resume from nothing.
+  meta.durable_bytes = record.durable_bytes() <= meta.file_size ? record.durable_bytes() : 0;
   MetaReadResult r;
   r.meta = std::move(meta);
   return r;

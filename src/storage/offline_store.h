@@ -48,6 +48,10 @@ class OfflineStore {
   // The metadata if the file is complete and its data is exactly file_size
   // bytes long; otherwise nullopt (the reason is logged).
   virtual std::optional<FileMeta> lookup_complete(const TaskId& id) = 0;
+  // The metadata of a partial upload a restart left behind, with the prefix
+  // a checkpoint made durable (durable_bytes, never past the data file's
+  // end); nullopt if there is none. The sender may resume it from there.
+  virtual std::optional<FileMeta> lookup_partial(const TaskId& id) = 0;
   // A reader for a complete file, or nullptr.
   virtual std::unique_ptr<FileReader> open_reader(const TaskId& id) = 0;
 };

@@ -15,7 +15,7 @@ struct RecoveryReport {
   size_t removed_temporaries = 0;         // *.meta.tmp left by a crash mid-rename
   size_t corrupt = 0;                     // unreadable metadata, or complete but the wrong size
   size_t orphan_data = 0;                 // a data file without metadata
-  std::vector<FileMeta> partial_uploads;  // what a sender may resume
+  std::vector<FileMeta> partial_uploads;  // what a sender may resume (see lookup_partial)
   std::vector<std::string> problems;      // one line per anomaly, for the log and the operator
 };
 

@@ -20,7 +20,7 @@ using net::ConnHandle;
 struct CreateTask {  // FILE_TRANSFER_REQ on the msg-server port
   ConnHandle conn;
   uint16_t seq = 0;
-  TaskInfo info;  // with a fresh id
+  TaskInfo info;            // with a fresh id
   std::string attach_data;  // echoed in the reply, empty or not, as the original does
 };
 

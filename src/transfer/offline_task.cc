@@ -26,6 +26,18 @@ std::unique_ptr<OfflineTask> OfflineTask::stored(TaskInfo info, const TransferLi
   return task;
 }
 
+std::unique_ptr<OfflineTask> OfflineTask::resumed(TaskInfo info, uint64_t durable_bytes,
+                                                  const TransferLimits& limits,
+                                                  Clock::time_point now) {
+  auto task = std::make_unique<OfflineTask>(std::move(info), limits, now);
+  for (uint64_t i = 0; i < task->grid_.count(); ++i) {
+    if (task->grid_.offset_of(i) + task->grid_.size_of(i) > durable_bytes) break;
+    task->segments_[i] = Segment::kWritten;
+    ++task->written_;
+  }
+  return task;
+}
+
 Verdict OfflineTask::refuse_login(const Login& login, TaskEffects& fx, const char* why) {
   fx.send_login_rsp(login.conn, login.seq, info_, false);
   fx.close(login.conn, why);

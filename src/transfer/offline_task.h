@@ -22,6 +22,11 @@ class OfflineTask final : public Task {
   // after the upload's task was forgotten).
   static std::unique_ptr<OfflineTask> stored(TaskInfo info, const TransferLimits& limits,
                                              Clock::time_point now);
+  // A partial upload that a restart left in the store, of which the first
+  // `durable_bytes` are on stable storage: its sender is asked only for the
+  // segments after them.
+  static std::unique_ptr<OfflineTask> resumed(TaskInfo info, uint64_t durable_bytes,
+                                              const TransferLimits& limits, Clock::time_point now);
 
   Verdict on_login(const Login& login, Clock::time_point now, TaskEffects& fx) override;
   Verdict on_pull_request(PullRequest& req, Clock::time_point now, TaskEffects& fx) override;

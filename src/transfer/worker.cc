@@ -225,6 +225,17 @@ void Worker::handle_login(Login& login, Clock::time_point now) {
       tasks_.emplace(login.task, std::move(stored));
       stats_.tasks_live.fetch_add(1, std::memory_order_relaxed);
     }
+  } else if (task == nullptr && login.role == IM::BaseDefine::CLIENT_OFFLINE_UPLOAD) {
+    // An upload a restart cut short: its sender resumes after what a
+    // checkpoint made durable.
+    if (auto meta = store_.lookup_partial(login.task)) {
+      spdlog::info("task {}: resuming an upload from before the restart at byte {}",
+                   login.task.str(), meta->durable_bytes);
+      auto resumed = OfflineTask::resumed(from_meta(*meta), meta->durable_bytes, limits_, now);
+      task = resumed.get();
+      tasks_.emplace(login.task, std::move(resumed));
+      stats_.tasks_live.fetch_add(1, std::memory_order_relaxed);
+    }
   }
   if (task == nullptr) {
     TaskInfo unknown;

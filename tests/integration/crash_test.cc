@@ -18,7 +18,10 @@
 #include <vector>
 
 #include "client/client.h"
+#include "common/task_id.h"
 #include "daemon.h"
+#include "storage/meta_io.h"
+#include "storage/store_layout.h"
 
 namespace ttfs::testing {
 namespace {
@@ -172,6 +175,58 @@ TEST(Crash, KillNineNeverLosesAnUploadToldDone) {
   EXPECT_GT(told_done.size(), 0u) << "no upload finished: the test proved nothing";
   EXPECT_EQ(lost, 0u);
   EXPECT_EQ(served_wrong, 0u);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(log);
+}
+
+TEST(Crash, AnUploadCutByAKillResumesAfterTheRestartFromItsCheckpoint) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("ttfs-resume-" + std::to_string(::getpid()));
+  const auto log = dir.string() + ".log";
+  std::filesystem::remove_all(dir);
+  constexpr uint64_t kSegment = 32768;
+  constexpr uint64_t kSize = 2 * 1024 * 1024 + 3;  // 65 segments
+  constexpr uint64_t kSegments = (kSize + kSegment - 1) / kSegment;
+  constexpr uint64_t kSeed = 4242;
+  std::string task_id;
+  uint64_t durable = 0;
+  {
+    Daemon daemon(dir, log, "info");
+    ASSERT_TRUE(daemon.started()) << daemon.output();
+    auto msg = client::MsgServerClient::connect(daemon.msg_endpoint());
+    ASSERT_TRUE(msg.ok());
+    auto reply = msg->create_task({kSender, kReceiver, "resume.bin", static_cast<uint32_t>(kSize),
+                                   TransferMode::kOffline, std::nullopt});
+    ASSERT_TRUE(reply.ok() && reply->ok());
+    task_id = *reply->task_id;
+    client::ServeOptions cut;
+    cut.stop_after_segments = 40;
+    client::OfflineUploader up(daemon.client_endpoint(), {task_id, kSender, kSize},
+                               client::PatternSource(kSeed).reader(), cut);
+    ASSERT_FALSE(up.run().ok());
+    // Wait for a checkpoint (once a second by default) to record progress.
+    const storage::StoreLayout layout(dir);
+    const TaskId id = *TaskId::parse(task_id);
+    for (int i = 0; i < 200 && durable == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      const auto read = storage::read_meta_file(layout.meta_path(id));
+      if (read.ok()) durable = read.meta->durable_bytes;
+    }
+    ASSERT_GT(durable, 0u) << "no checkpoint recorded the upload's progress";
+    daemon.kill_now();
+  }
+  Daemon daemon(dir, log, "info");
+  ASSERT_TRUE(daemon.started()) << daemon.output();
+  client::OfflineUploader again(daemon.client_endpoint(), {task_id, kSender, kSize},
+                                client::PatternSource(kSeed).reader());
+  const auto result = again.run();
+  ASSERT_TRUE(result.ok()) << result.error() << "\n" << daemon.output();
+  // Only what the checkpoint did not vouch for is asked for again.
+  EXPECT_EQ(result.segments, kSegments - durable / kSegment);
+  EXPECT_LT(result.segments, kSegments);
+  EXPECT_NE(daemon.output().find("resuming an upload from before the restart"), std::string::npos);
+  EXPECT_EQ(download(daemon, {task_id, kSize, kSeed}), Served::kExact);
+  EXPECT_EQ(daemon.stop(SIGTERM), 0);
   std::filesystem::remove_all(dir);
   std::filesystem::remove(log);
 }

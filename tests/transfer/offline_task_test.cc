@@ -1090,5 +1090,33 @@ TEST_F(OfflineTaskTest, ACompletedDownloadLetsTheTaskGoAfterLinger) {
   EXPECT_TRUE(task->finished());
 }
 
+TEST_F(OfflineTaskTest, AnUploadResumedAfterARestartAsksOnlyForWhatIsNotDurable) {
+  size = kTenAndABit;
+  // Four whole segments and part of the fifth were durable: the fifth is
+  // asked for again whole.
+  task = OfflineTask::resumed(make_info(FILE_TYPE_OFFLINE, size), 4 * kSeg + 100, limits, now);
+  EXPECT_EQ(task->segments_written(), 4u);
+  EXPECT_EQ(task->state(), State::kWaitingUpload);
+  ASSERT_TRUE(login_upload(U).ok());
+  EXPECT_EQ(fx.count(Kind::kStoreBegin), 1u) << "the store reopens the file, keeping its bytes";
+  EXPECT_EQ(requested_segments(U), (std::vector<uint64_t>{4, 5, 6, 7, 8, 9, 10}));
+
+  for (uint64_t i = 4; i < segments_of(size); ++i) {
+    ASSERT_TRUE(answer(i).ok());
+    ASSERT_TRUE(written(i).ok());
+  }
+  EXPECT_EQ(fx.count(Kind::kStoreFinalize), 1u);
+  ASSERT_TRUE(finalized().ok());
+  EXPECT_TRUE(done_sent_to(U));
+}
+
+TEST_F(OfflineTaskTest, AResumedUploadCanOnlyBeJoinedByItsSender) {
+  size = kTenAndABit;
+  task = OfflineTask::resumed(make_info(FILE_TYPE_OFFLINE, size), 2 * kSeg, limits, now);
+  EXPECT_FALSE(login(U, kToUser, CLIENT_OFFLINE_UPLOAD).ok());
+  EXPECT_FALSE(login_download(D).ok()) << "not complete yet";
+  EXPECT_EQ(fx.count(Kind::kPullReq), 0u);
+}
+
 }  // namespace
 }  // namespace ttfs::transfer::testing

@@ -226,14 +226,21 @@ void Worker::handle_login(Login& login, Clock::time_point now) {
       stats_.tasks_live.fetch_add(1, std::memory_order_relaxed);
     }
   } else if (task == nullptr && login.role == IM::BaseDefine::CLIENT_OFFLINE_UPLOAD) {
-    // An upload a restart cut short: its sender resumes after what a
-    // checkpoint made durable.
-    if (auto meta = store_.lookup_partial(login.task)) {
+    std::unique_ptr<OfflineTask> restored;
+    if (auto partial = store_.lookup_partial(login.task)) {
+      // An upload a restart cut short: its sender resumes after what a
+      // checkpoint made durable.
       spdlog::info("task {}: resuming an upload from before the restart at byte {}",
-                   login.task.str(), meta->durable_bytes);
-      auto resumed = OfflineTask::resumed(from_meta(*meta), meta->durable_bytes, limits_, now);
-      task = resumed.get();
-      tasks_.emplace(login.task, std::move(resumed));
+                   login.task.str(), partial->durable_bytes);
+      restored = OfflineTask::resumed(from_meta(*partial), partial->durable_bytes, limits_, now);
+    } else if (auto complete = store_.lookup_complete(login.task)) {
+      // Finished while its sender was away (its DONE lost to a restart):
+      // the sender is told DONE.
+      restored = OfflineTask::stored(from_meta(*complete), limits_, now);
+    }
+    if (restored) {
+      task = restored.get();
+      tasks_.emplace(login.task, std::move(restored));
       stats_.tasks_live.fetch_add(1, std::memory_order_relaxed);
     }
   }

@@ -227,6 +227,17 @@ TEST(Crash, AnUploadCutByAKillResumesAfterTheRestartFromItsCheckpoint) {
   EXPECT_NE(daemon.output().find("resuming an upload from before the restart"), std::string::npos);
   EXPECT_EQ(download(daemon, {task_id, kSize, kSeed}), Served::kExact);
   EXPECT_EQ(daemon.stop(SIGTERM), 0);
+
+  // A sender that missed its DONE and comes back after another restart is
+  // told DONE, and asked for nothing.
+  Daemon restarted(dir, log, "info");
+  ASSERT_TRUE(restarted.started()) << restarted.output();
+  client::OfflineUploader late(restarted.client_endpoint(), {task_id, kSender, kSize},
+                               client::PatternSource(kSeed).reader());
+  const auto told = late.run();
+  EXPECT_TRUE(told.ok()) << told.error();
+  EXPECT_EQ(told.segments, 0u);
+  EXPECT_EQ(restarted.stop(SIGTERM), 0);
   std::filesystem::remove_all(dir);
   std::filesystem::remove(log);
 }

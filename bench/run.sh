@@ -70,8 +70,9 @@ for run in "${runs[@]}"; do
   name="${run%%|*}"
   args="${run#*|}"
   # A fresh server and store for each run, so no run pays for another's
-  # files; once as configured by default and once with the O_DIRECT store.
-  for variant in "ttfsd|" "ttfsd DirectIo=true|--direct-io true"; do
+  # files; once as configured by default (the O_DIRECT store) and once
+  # through the page cache.
+  for variant in "ttfsd|" "ttfsd DirectIo=false|--direct-io false"; do
     start_ttfsd "${variant#*|}"
     measure "${variant%%|*}" "$name" "$client_port" "$msg_port" "$ttfsd_pid" "$args"
     kill -TERM "$ttfsd_pid"; wait "$ttfsd_pid" || true
@@ -93,7 +94,7 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
   echo "Written by \`bench/run.sh${compare:+ --compare $compare}\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
   echo "Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GiB,"
   echo "$(uname -sr); the harness runs on the same machine as the server."
-  echo "Commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')."
+  echo "Commit: $(git rev-parse --short HEAD)$(git diff --quiet -- . ':!bench/RESULTS.md' || echo ' (with uncommitted changes)')."
   echo
   echo "## End to end (ttfs-load, one client thread, window 8)"
   echo
@@ -105,13 +106,14 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
   done < "$results"
   echo
   echo "Each run starts a fresh ttfsd with an empty store of its own, after a \`sync\`:"
-  echo "\`ttfsd\` is the default configuration, whose store goes through the page cache;"
-  echo "\`ttfsd DirectIo=true\` is the same server started with \`--direct-io true\`, whose"
-  echo "store writes and reads page-aligned segments with O_DIRECT. Server CPU is that of"
-  echo "the server process alone (/proc/PID/stat): the kernel's later writeback of the"
-  echo "page cache runs in kworker threads and is not in it. A download run first uploads"
-  echo "its files, untimed, to the server under test, so \`ttfsd\` downloads read the page"
-  echo "cache the upload left behind and \`ttfsd DirectIo=true\` downloads read the disk."
+  echo "\`ttfsd\` is the default configuration, whose store writes and reads page-aligned"
+  echo "segments with O_DIRECT; \`ttfsd DirectIo=false\` is the same server started with"
+  echo "\`--direct-io false\`, whose store goes through the page cache as the original's"
+  echo "does. Server CPU is that of the server process alone (/proc/PID/stat): the"
+  echo "kernel's writeback of the page cache runs in kworker threads and is not in it. A"
+  echo "download run first uploads its files, untimed, to the server under test, so"
+  echo "\`ttfsd\` downloads read the disk and \`ttfsd DirectIo=false\` downloads read the"
+  echo "page cache the upload left behind."
   echo
   echo "This machine is a virtual machine whose balloon driver reports free pages to the"
   echo "host (\`/sys/module/page_reporting\`): a page the guest frees is given back, and its"

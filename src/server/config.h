@@ -27,7 +27,7 @@ struct Config {
   size_t max_tasks = 100000;
   // Segments go to and from the store with O_DIRECT where they are
   // page-aligned (see storage::DiskWriterOptions::direct_io).
-  bool direct_io = false;
+  bool direct_io = true;
   // How often unfinished uploads' progress is made durable and recorded, so
   // that a restart resumes them from there (see storage::DiskWriterOptions).
   std::chrono::seconds checkpoint_interval{1};

@@ -36,10 +36,11 @@ struct DiskWriterOptions {
   std::chrono::milliseconds idle_wait{200};
   mode_t file_mode = 0640;
   // Page-aligned segments go to the disk with O_DIRECT, past the page cache:
-  // no copy into it and no writeback left for later, but a download then
-  // reads the disk, and each write waits for the device. Unaligned pieces (a
-  // file's tail) and file systems without O_DIRECT take the buffered path.
-  bool direct_io = false;
+  // no copy into it and no writeback left for later (which is also what
+  // makes a file durable before DONE), but a download then reads the disk,
+  // and each write waits for the device. Unaligned pieces (a file's tail)
+  // and file systems without O_DIRECT take the buffered path.
+  bool direct_io = true;
   // How often the progress of unfinished uploads is made durable and
   // recorded in their metadata (one sync for all of them), so that a restart
   // resumes each from there rather than from zero. Zero turns it off.

@@ -128,8 +128,10 @@ TEST_F(DirectIoTest, SwitchingBetweenDirectAndBufferedKeepsEveryByte) {
   expect_content(store, meta, 6);
 }
 
-TEST_F(DirectIoTest, ByDefaultEverythingGoesThroughThePageCache) {
-  LocalDiskStore store(dir_.path(), collector_.sink());
+TEST_F(DirectIoTest, TurnedOffEverythingGoesThroughThePageCache) {
+  LocalDiskStore::Options options;
+  options.direct_io = false;
+  LocalDiskStore store(dir_.path(), collector_.sink(), options);
   store.start();
   const uint64_t size = 5 * kSegment + 1;
   const FileMeta meta =

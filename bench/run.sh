@@ -115,6 +115,11 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
   echo "\`ttfsd\` downloads read the disk and \`ttfsd DirectIo=false\` downloads read the"
   echo "page cache the upload left behind."
   echo
+  if [ -n "$compare" ]; then
+    echo "The compared server was started once, before all runs: unlike each fresh ttfsd,"
+    echo "it keeps its memory, already faulted in, and its store from run to run."
+    echo
+  fi
   echo "This machine is a virtual machine whose balloon driver reports free pages to the"
   echo "host (\`/sys/module/page_reporting\`): a page the guest frees is given back, and its"
   echo "next first use faults in the host. Growing the page cache is slow for that reason"

@@ -182,7 +182,7 @@ void write_file_directly(benchmark::State& state, bool sync_each_segment) {
     UniqueFd fd(
         ::open(layout.data_path(id).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
     if (err == 0 && !fd) err = errno;
-    if (err == 0) err = storage::write_meta_file(layout, meta, storage::Durability::kBuffered);
+    if (err == 0) err = storage::overwrite_meta_file(layout, meta);
     for (size_t i = 0; i < segments && err == 0; ++i) {
       const auto offset = static_cast<off_t>(i * kSegment);
       const ssize_t n = ::pwrite(fd.get(), blocks[i].data(), kSegment, offset);
@@ -193,7 +193,9 @@ void write_file_directly(benchmark::State& state, bool sync_each_segment) {
     if (err == 0) {
       storage::FileMeta done = meta;
       done.complete = true;
-      err = storage::write_meta_file(layout, done, storage::Durability::kSynced);
+      err = storage::overwrite_meta_file(layout, done);
+      // Durable the way the writer makes it so, with a sync of the file system.
+      if (err == 0 && ::syncfs(fd.get()) != 0) err = errno;
     }
     fd.reset();
     if (err != 0) {

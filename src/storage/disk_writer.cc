@@ -113,8 +113,7 @@ void DiskWriter::run() noexcept {
   if (!open_.empty()) {
     // Their progress so far is made durable and recorded, so that the next
     // start resumes them from where they are now.
-    next_checkpoint_ = {};
-    checkpoint_if_due();
+    if (options_.checkpoint_interval.count() > 0) checkpoint();
     spdlog::info("disk writer: {} uploads left partial at stop (resumable)", open_.size());
   }
   open_.clear();
@@ -194,7 +193,7 @@ void DiskWriter::apply_begin(DiskOp& op) {
     }
     it = open_.emplace(id, OpenUpload{}).first;
     it->second.fd = std::move(fd);
-    it->second.direct_allowed = it->second.direct = direct;
+    it->second.mode = DirectMode(direct);
     it->second.written_prefix = durable;
     it->second.meta.durable_bytes = durable;
   }
@@ -233,22 +232,15 @@ void DiskWriter::apply_begin(DiskOp& op) {
 
 UniqueFd DiskWriter::open_data_file(const TaskId& id, bool truncate, bool* direct) {
   const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0);
-  const std::string path = layout_.data_path(id);
-  if (options_.direct_io) {
-    UniqueFd fd(::open(path.c_str(), flags | O_DIRECT, options_.file_mode));
-    if (fd || errno != EINVAL) {
-      *direct = static_cast<bool>(fd);
-      return fd;
-    }
-    // tmpfs and some FUSE file systems refuse O_DIRECT; buffered writes
-    // with the same syncs are just as durable there.
-    if (!direct_unsupported_logged_.exchange(true, std::memory_order_relaxed)) {
-      spdlog::info("{} does not take O_DIRECT; writing through the page cache",
-                   layout_.root().string());
-    }
+  UniqueFd fd = open_maybe_direct(layout_.data_path(id), flags, options_.file_mode,
+                                  options_.direct_io, direct);
+  if (fd && options_.direct_io && !*direct && !direct_unsupported_logged_) {
+    // Buffered writes with the same syncs are just as durable there.
+    direct_unsupported_logged_ = true;
+    spdlog::info("{} does not take O_DIRECT; writing through the page cache",
+                 layout_.root().string());
   }
-  *direct = false;
-  return UniqueFd(::open(path.c_str(), flags, options_.file_mode));
+  return fd;
 }
 
 void DiskWriter::apply_write(size_t index) {
@@ -323,16 +315,9 @@ void DiskWriter::flush_pending(const TaskId& id, OpenUpload& upload) {
 void DiskWriter::write_group(const TaskId& id, OpenUpload& upload, const size_t* first,
                              size_t count) {
   const uint64_t offset = batch_[first[0]].offset;
-  uint64_t total = 0;
-  iov_.clear();
-  for (size_t k = 0; k < count; ++k) {
-    const Payload& data = batch_[first[k]].data;
-    // pwritev only reads through iov_base; the cast is the iovec API's, not a write.
-    iov_.push_back({const_cast<uint8_t*>(data.data()), data.size()});
-    total += data.size();
-  }
+  const uint64_t total = fill_iov(first, count);
   int error = options_.write_fault ? options_.write_fault(id, offset, total) : 0;
-  if (error == 0) error = write_iov(upload, offset, total, count);
+  if (error == 0) error = write_iov(upload, offset, total, first, count);
   for (size_t k = 0; k < count; ++k) {
     const DiskOp& op = batch_[first[k]];
     complete(op.owner, {DiskCompletion::Kind::kWritten, id, op.offset, op.data.size(), error});
@@ -377,6 +362,10 @@ void DiskWriter::checkpoint_if_due() {
   const auto now = std::chrono::steady_clock::now();
   if (now < next_checkpoint_) return;
   next_checkpoint_ = now + options_.checkpoint_interval;
+  checkpoint();
+}
+
+void DiskWriter::checkpoint() {
   // The prefixes are taken before the sync, so the sync covers them; a
   // record is rewritten only after it, so it never claims more than is on
   // disk. Each record is itself made durable by the next sync.
@@ -404,30 +393,27 @@ void DiskWriter::checkpoint_if_due() {
   bump(stats_.checkpoints);
 }
 
-int DiskWriter::write_iov(OpenUpload& upload, uint64_t offset, uint64_t total, size_t count) {
-  auto aligned = [](uint64_t v) { return v % kPayloadAlignment == 0; };
-  bool direct = upload.direct_allowed && aligned(offset) && aligned(total);
-  for (size_t k = 0; k < count && direct; ++k) {
-    direct = aligned(reinterpret_cast<uintptr_t>(iov_[k].iov_base)) && aligned(iov_[k].iov_len);
+uint64_t DiskWriter::fill_iov(const size_t* first, size_t count) {
+  uint64_t total = 0;
+  iov_.clear();
+  for (size_t k = 0; k < count; ++k) {
+    const Payload& data = batch_[first[k]].data;
+    // pwritev only reads through iov_base; the cast is the iovec API's, not a write.
+    iov_.push_back({const_cast<uint8_t*>(data.data()), data.size()});
+    total += data.size();
   }
-  // O_DIRECT is a mode of the open file, switched only when the kind of
-  // write changes: in practice once, for a file's unaligned tail.
-  auto switch_mode = [&](bool on) {
-    if (upload.direct == on) return true;
-    const int flags = ::fcntl(upload.fd.get(), F_GETFL);
-    if (flags < 0 ||
-        ::fcntl(upload.fd.get(), F_SETFL, on ? flags | O_DIRECT : flags & ~O_DIRECT) != 0) {
-      return false;
-    }
-    upload.direct = on;
-    return true;
-  };
-  if (!switch_mode(direct)) {
-    upload.direct_allowed = false;
-    direct = false;
-    if (!switch_mode(false)) return errno;
+  return total;
+}
+
+int DiskWriter::write_iov(OpenUpload& upload, uint64_t offset, uint64_t total, const size_t* first,
+                          size_t count) {
+  bool aligned = direct_io_aligned(offset) && direct_io_aligned(total);
+  for (size_t k = 0; k < count && aligned; ++k) {
+    aligned = direct_io_aligned(reinterpret_cast<uintptr_t>(iov_[k].iov_base)) &&
+              direct_io_aligned(iov_[k].iov_len);
   }
-  if (direct) iov_retry_.assign(iov_.begin(), iov_.begin() + static_cast<ptrdiff_t>(count));
+  bool direct = false;
+  if (const int err = upload.mode.prepare(upload.fd.get(), aligned, &direct); err != 0) return err;
   uint64_t calls = 0;
   int error = pwritev_all(upload.fd.get(), iov_.data(), static_cast<int>(count), offset, &calls);
   bump(stats_.pwritev_calls, calls);
@@ -436,9 +422,8 @@ int DiskWriter::write_iov(OpenUpload& upload, uint64_t offset, uint64_t total, s
     // The device wants a larger alignment than a page, or a short direct
     // write left the rest unaligned: this file goes buffered from here on,
     // and the whole range is written again (rewriting is harmless).
-    upload.direct_allowed = false;
-    if (!switch_mode(false)) return errno;
-    iov_.assign(iov_retry_.begin(), iov_retry_.end());
+    if (const int err = upload.mode.give_up(upload.fd.get()); err != 0) return err;
+    fill_iov(first, count);  // pwritev_all consumed it
     error = pwritev_all(upload.fd.get(), iov_.data(), static_cast<int>(count), offset, &calls);
     bump(stats_.pwritev_calls, calls);
   }
@@ -446,10 +431,7 @@ int DiskWriter::write_iov(OpenUpload& upload, uint64_t offset, uint64_t total, s
 }
 
 bool DiskWriter::finalize_pending(const TaskId& id) const {
-  for (size_t index : finalizing_) {
-    if (batch_[index].task_id == id) return true;
-  }
-  return false;
+  return !finalizing_ids_.empty() && finalizing_ids_.contains(id);
 }
 
 void DiskWriter::stage_finalize(size_t index) {
@@ -483,6 +465,7 @@ void DiskWriter::stage_finalize(size_t index) {
     return;
   }
   finalizing_.push_back(index);
+  finalizing_ids_.insert(id);
 }
 
 void DiskWriter::commit_finalizes() {
@@ -510,6 +493,7 @@ void DiskWriter::commit_finalizes() {
     complete(op.owner, {DiskCompletion::Kind::kFinalized, op.task_id, 0, 0, err});
   }
   finalizing_.clear();
+  finalizing_ids_.clear();
   if (published.empty()) return;
   error = sync_store();
   for (size_t index : published) {
@@ -538,7 +522,6 @@ void DiskWriter::apply_abort(DiskOp& op) {
   }
   int error = remove_file(layout_.data_path(id));
   if (const int err = remove_file(layout_.meta_path(id)); error == 0) error = err;
-  if (const int err = remove_file(layout_.meta_tmp_path(id)); error == 0) error = err;
   if (error != 0) spdlog::warn("abort {}: {}", id.str(), std::strerror(error));
   bump(stats_.aborted);
   complete(op.owner, {DiskCompletion::Kind::kAborted, id, 0, 0, error});

@@ -92,9 +92,8 @@ class DiskWriter {
     // makes durable.
     uint64_t written_prefix = 0;
     std::map<uint64_t, uint64_t> written_ahead;
-    int first_error = 0;          // a failed write bars finalize
-    bool direct_allowed = false;  // the file system took O_DIRECT for this file
-    bool direct = false;          // the descriptor is in O_DIRECT mode now
+    int first_error = 0;  // a failed write bars finalize
+    DirectMode mode;
     std::vector<size_t> pending;  // indices into batch_ of writes not yet issued
   };
   struct Outbox {
@@ -115,13 +114,17 @@ class DiskWriter {
   bool finalize_pending(const TaskId& id) const;
   void apply_abort(DiskOp& op);
   static void record_written(OpenUpload& upload, uint64_t offset, uint64_t length);
-  // Syncs and records each unfinished upload's durable prefix, when due.
   void checkpoint_if_due();
+  // Syncs and records each unfinished upload's durable prefix.
+  void checkpoint();
   int sync_store();
   void flush_pending(const TaskId& id, OpenUpload& upload);
   void flush_all_pending();
   void write_group(const TaskId& id, OpenUpload& upload, const size_t* first, size_t count);
-  int write_iov(OpenUpload& upload, uint64_t offset, uint64_t total, size_t count);
+  // Fills iov_ with the payloads of batch_[first[0..count)]; returns their bytes.
+  uint64_t fill_iov(const size_t* first, size_t count);
+  int write_iov(OpenUpload& upload, uint64_t offset, uint64_t total, const size_t* first,
+                size_t count);
   UniqueFd open_data_file(const TaskId& id, bool truncate, bool* direct);
   void complete(uint32_t owner, DiskCompletion c);
   void deliver();
@@ -133,7 +136,6 @@ class DiskWriter {
   const CompletionSink sink_;
   const DiskWriterOptions options_;
   const size_t iov_max_;  // segments per pwritev
-  std::atomic<bool> direct_unsupported_logged_{false};
 
   moodycamel::BlockingConcurrentQueue<DiskOp> queue_;
   std::atomic<bool> stopping_{false};
@@ -147,12 +149,13 @@ class DiskWriter {
   std::unordered_map<TaskId, OpenUpload> open_;
   std::vector<TaskId> dirty_;                     // uploads with pending writes in this batch
   std::vector<size_t> finalizing_;                // indices into batch_ awaiting the group commit
+  std::unordered_set<TaskId> finalizing_ids_;     // their tasks, looked up for every op
   UniqueFd root_fd_;                              // the store's root, for syncfs
   std::unordered_set<std::string> shards_ready_;  // shard directories known to exist
   std::chrono::steady_clock::time_point next_checkpoint_{};
+  bool direct_unsupported_logged_ = false;
   std::vector<size_t> order_;
   std::vector<iovec> iov_;
-  std::vector<iovec> iov_retry_;  // iov_ as it was, for a direct write redone buffered
   std::vector<Outbox> outbox_;
 
   struct AtomicStats {

@@ -78,8 +78,8 @@ void LocalDiskStore::abort_upload(uint32_t owner, const TaskId& id) {
   writer_.submit(std::move(op));
 }
 
-std::optional<FileMeta> LocalDiskStore::lookup_complete(const TaskId& id) {
-  const auto read = read_meta_file(layout_.meta_path(id));
+std::optional<FileMeta> LocalDiskStore::read_record(const TaskId& id) const {
+  auto read = read_meta_file(layout_.meta_path(id));
   if (!read.ok()) {
     if (read.error == MetaError::kNotFound) {
       // Routine for a mistyped or expired id; not worth more than debug.
@@ -89,12 +89,17 @@ std::optional<FileMeta> LocalDiskStore::lookup_complete(const TaskId& id) {
     }
     return std::nullopt;
   }
-  const FileMeta& meta = *read.meta;
-  if (meta.task_id != id) {
-    spdlog::warn("lookup {}: metadata names another task {}", id.str(), meta.task_id.str());
+  if (read.meta->task_id != id) {
+    spdlog::warn("lookup {}: metadata names another task {}", id.str(), read.meta->task_id.str());
     return std::nullopt;
   }
-  if (!meta.complete) {
+  return std::move(read.meta);
+}
+
+std::optional<FileMeta> LocalDiskStore::lookup_complete(const TaskId& id) {
+  auto meta = read_record(id);
+  if (!meta) return std::nullopt;
+  if (!meta->complete) {
     spdlog::info("lookup {}: upload not complete", id.str());
     return std::nullopt;
   }
@@ -103,27 +108,21 @@ std::optional<FileMeta> LocalDiskStore::lookup_complete(const TaskId& id) {
     spdlog::warn("lookup {}: data file: {}", id.str(), std::strerror(err));
     return std::nullopt;
   }
-  if (size != meta.file_size) {
+  if (size != meta->file_size) {
     spdlog::warn("lookup {}: data file has {} bytes, metadata says {}", id.str(), size,
-                 meta.file_size);
+                 meta->file_size);
     return std::nullopt;
   }
   return meta;
 }
 
 std::optional<FileMeta> LocalDiskStore::lookup_partial(const TaskId& id) {
-  const auto read = read_meta_file(layout_.meta_path(id));
-  if (!read.ok()) {
-    if (read.error != MetaError::kNotFound)
-      spdlog::warn("lookup {}: {}", id.str(), read.describe());
-    return std::nullopt;
-  }
-  FileMeta meta = *read.meta;
-  if (meta.task_id != id || meta.complete) return std::nullopt;
+  auto meta = read_record(id);
+  if (!meta || meta->complete) return std::nullopt;
   uint64_t size = 0;
-  if (file_size(layout_.data_path(id), &size) != 0 || size < meta.durable_bytes) {
+  if (file_size(layout_.data_path(id), &size) != 0 || size < meta->durable_bytes) {
     // Nothing on disk can be vouched for: the upload starts again from zero.
-    meta.durable_bytes = 0;
+    meta->durable_bytes = 0;
   }
   return meta;
 }

@@ -36,6 +36,10 @@ class LocalDiskStore final : public OfflineStore {
   std::unique_ptr<FileReader> open_reader(const TaskId& id) override;
 
  private:
+  // The task's metadata record if it is readable and names this task; why
+  // not is logged.
+  std::optional<FileMeta> read_record(const TaskId& id) const;
+
   const StoreLayout layout_;
   const bool direct_io_;
   DiskWriter writer_;

@@ -16,13 +16,9 @@ namespace ttfs::storage {
 std::unique_ptr<LocalFileReader> LocalFileReader::open(const StoreLayout& layout,
                                                        const FileMeta& meta, bool direct_io) {
   if (!meta.complete) return nullptr;
-  const std::string path = layout.data_path(meta.task_id);
-  bool direct = direct_io;
-  UniqueFd fd(direct ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT) : -1);
-  if (!fd) {
-    direct = false;
-    fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  }
+  bool direct = false;
+  UniqueFd fd = open_maybe_direct(layout.data_path(meta.task_id), O_RDONLY | O_CLOEXEC, 0,
+                                  direct_io, &direct);
   if (!fd) {
     spdlog::warn("open {}: {}", meta.task_id.str(), std::strerror(errno));
     return nullptr;
@@ -41,29 +37,15 @@ std::unique_ptr<LocalFileReader> LocalFileReader::open(const StoreLayout& layout
 
 int LocalFileReader::read_at(uint64_t offset, std::span<uint8_t> dst) {
   if (offset > meta_.file_size || dst.size() > meta_.file_size - offset) return EINVAL;
-  auto aligned = [](uint64_t v) { return v % kPayloadAlignment == 0; };
-  bool direct = direct_allowed_ && aligned(offset) && aligned(dst.size()) &&
-                aligned(reinterpret_cast<uintptr_t>(dst.data()));
-  if (direct && !use_direct(true)) direct = direct_allowed_ = false;
-  if (!direct && !use_direct(false)) return errno;
+  const bool aligned = direct_io_aligned(offset) && direct_io_aligned(dst.size()) &&
+                       direct_io_aligned(reinterpret_cast<uintptr_t>(dst.data()));
+  bool direct = false;
+  if (const int err = mode_.prepare(fd_.get(), aligned, &direct); err != 0) return err;
   const int error = pread_all(fd_.get(), dst, offset);
   if (error != EINVAL || !direct) return error;
   // The device wants a larger alignment than a page: buffered from now on.
-  direct_allowed_ = false;
-  if (!use_direct(false)) return errno;
+  if (const int err = mode_.give_up(fd_.get()); err != 0) return err;
   return pread_all(fd_.get(), dst, offset);
-}
-
-bool LocalFileReader::use_direct(bool on) {
-  // O_DIRECT is a mode of the open file, switched only when the kind of read
-  // changes; a download in whole segments switches once, for the tail.
-  if (direct_ == on) return true;
-  const int flags = ::fcntl(fd_.get(), F_GETFL);
-  if (flags < 0 || ::fcntl(fd_.get(), F_SETFL, on ? flags | O_DIRECT : flags & ~O_DIRECT) != 0) {
-    return false;
-  }
-  direct_ = on;
-  return true;
 }
 
 }  // namespace ttfs::storage

@@ -25,13 +25,11 @@ class LocalFileReader final : public FileReader {
 
  private:
   LocalFileReader(FileMeta meta, UniqueFd fd, bool direct)
-      : meta_(std::move(meta)), fd_(std::move(fd)), direct_allowed_(direct), direct_(direct) {}
-  bool use_direct(bool on);
+      : meta_(std::move(meta)), fd_(std::move(fd)), mode_(direct) {}
 
   FileMeta meta_;
   UniqueFd fd_;
-  bool direct_allowed_;  // the file system took O_DIRECT for this file
-  bool direct_;          // the descriptor is in O_DIRECT mode now
+  DirectMode mode_;
 };
 
 }  // namespace ttfs::storage

@@ -141,31 +141,6 @@ MetaReadResult read_meta_file(const std::filesystem::path& path) {
   return decode_meta(bytes);
 }
 
-namespace {
-
-int write_tmp(const StoreLayout& layout, const FileMeta& meta, bool sync) {
-  const auto tmp = layout.meta_tmp_path(meta.task_id);
-  const auto bytes = encode_meta(meta);
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
-  if (!fd) return errno;
-  int err = write_all(fd.get(), bytes);
-  if (err == 0 && sync && ::fsync(fd.get()) != 0) err = errno;
-  if (err != 0) remove_file(tmp);
-  return err;
-}
-
-int publish_meta_file(const StoreLayout& layout, const TaskId& id) {
-  const auto tmp = layout.meta_tmp_path(id);
-  if (::rename(tmp.c_str(), layout.meta_path(id).c_str()) != 0) {
-    const int err = errno;
-    remove_file(tmp);
-    return err;
-  }
-  return 0;
-}
-
-}  // namespace
-
 int overwrite_meta_file(const StoreLayout& layout, const FileMeta& meta) {
   const auto bytes = encode_meta(meta);
   UniqueFd fd(::open(layout.meta_path(meta.task_id).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0640));
@@ -176,13 +151,6 @@ int overwrite_meta_file(const StoreLayout& layout, const FileMeta& meta) {
   // A longer record from before must not leave its tail behind.
   if (::ftruncate(fd.get(), static_cast<off_t>(bytes.size())) != 0) return errno;
   return 0;
-}
-
-int write_meta_file(const StoreLayout& layout, const FileMeta& meta, Durability durability) {
-  const bool synced = durability == Durability::kSynced;
-  if (const int err = write_tmp(layout, meta, synced); err != 0) return err;
-  if (const int err = publish_meta_file(layout, meta.task_id); err != 0) return err;
-  return synced ? fsync_dir(layout.shard_dir(meta.task_id)) : 0;
 }
 
 }  // namespace ttfs::storage

@@ -49,16 +49,6 @@ std::vector<uint8_t> encode_meta(const FileMeta& meta);
 MetaReadResult decode_meta(std::span<const uint8_t> bytes);
 MetaReadResult read_meta_file(const std::filesystem::path& path);
 
-enum class Durability {
-  kBuffered,  // atomic (rename) but may be lost in a crash: the old file or the new one survives
-  kSynced,    // atomic and on stable storage when the call returns
-};
-
-// Replaces the task's metadata atomically: writes <id>.meta.tmp, (fsync),
-// renames it over <id>.meta, (fsync the directory). Returns 0 or an errno;
-// on failure the previous metadata, if any, is untouched.
-int write_meta_file(const StoreLayout& layout, const FileMeta& meta, Durability durability);
-
 // Writes the task's metadata over <id>.meta in place (creating it if need
 // be), with no sync and no temporary file, so that an upload costs one
 // metadata inode however often its record changes. Not atomic by itself: a

@@ -57,20 +57,6 @@ int pread_all(int fd, std::span<uint8_t> dst, uint64_t offset) {
   return 0;
 }
 
-int write_all(int fd, std::span<const uint8_t> src) {
-  size_t done = 0;
-  while (done < src.size()) {
-    const ssize_t n = ::write(fd, src.data() + done, src.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (n == 0) return EIO;
-    done += static_cast<size_t>(n);
-  }
-  return 0;
-}
-
 int fsync_dir(const std::filesystem::path& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) return errno;
@@ -101,6 +87,41 @@ int file_size(const std::filesystem::path& path, uint64_t* size) {
   if (!S_ISREG(st.st_mode)) return EISDIR;
   *size = static_cast<uint64_t>(st.st_size);
   return 0;
+}
+
+UniqueFd open_maybe_direct(const std::filesystem::path& path, int flags, mode_t mode,
+                           bool want_direct, bool* direct) {
+  if (want_direct) {
+    UniqueFd fd(::open(path.c_str(), flags | O_DIRECT, mode));
+    if (fd || errno != EINVAL) {
+      *direct = static_cast<bool>(fd);
+      return fd;
+    }
+  }
+  *direct = false;
+  return UniqueFd(::open(path.c_str(), flags, mode));
+}
+
+int DirectMode::set(int fd, bool on) {
+  if (direct_ == on) return 0;
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, on ? flags | O_DIRECT : flags & ~O_DIRECT) != 0) {
+    return errno;
+  }
+  direct_ = on;
+  return 0;
+}
+
+int DirectMode::prepare(int fd, bool aligned, bool* direct) {
+  *direct = allowed_ && aligned;
+  if (*direct && set(fd, true) == 0) return 0;
+  if (*direct) allowed_ = *direct = false;  // the file refuses the mode itself
+  return set(fd, false);
+}
+
+int DirectMode::give_up(int fd) {
+  allowed_ = false;
+  return set(fd, false);
 }
 
 }  // namespace ttfs::storage

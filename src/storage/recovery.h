@@ -12,7 +12,7 @@ namespace ttfs::storage {
 struct RecoveryReport {
   size_t complete = 0;                    // downloadable
   size_t partial = 0;                     // resumable uploads
-  size_t removed_temporaries = 0;         // *.meta.tmp left by a crash mid-rename
+  size_t removed_temporaries = 0;         // *.meta.tmp an older ttfsd left mid-rename
   size_t corrupt = 0;                     // unreadable metadata, or complete but the wrong size
   size_t orphan_data = 0;                 // a data file without metadata
   std::vector<FileMeta> partial_uploads;  // what a sender may resume (see lookup_partial)

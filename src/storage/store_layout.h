@@ -8,8 +8,9 @@
 
 namespace ttfs::storage {
 
-// Where an offline file lives: <root>/<shard>/<id>.data and <id>.meta, with
-// <id>.meta.tmp only while the metadata is being replaced. The shard is the
+// Where an offline file lives: <root>/<shard>/<id>.data and <id>.meta. An
+// <id>.meta.tmp is only ever left by an older ttfsd, which replaced the
+// metadata by rename; recovery removes it. The shard is the
 // id's first two hex digits, so no directory grows past 1/256 of the store.
 // Paths are built only from a TaskId, whose text form is canonical by
 // construction: no client-supplied spelling ever reaches the file system.

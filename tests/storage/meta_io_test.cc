@@ -86,31 +86,32 @@ TEST(MetaIoTest, TrailingBytesAreRefused) {
   EXPECT_EQ(decode_meta(bytes).error, MetaError::kBadLength);
 }
 
-TEST(MetaIoTest, WriteIsAtomicAndLeavesNoTemporary) {
+TEST(MetaIoTest, OverwriteReplacesTheRecordAndLeavesNoTemporary) {
   TempDir dir;
   const StoreLayout layout(dir.path());
   FileMeta meta = sample();
   std::filesystem::create_directories(layout.shard_dir(meta.task_id));
 
-  ASSERT_EQ(write_meta_file(layout, meta, Durability::kSynced), 0);
+  ASSERT_EQ(overwrite_meta_file(layout, meta), 0);
   EXPECT_FALSE(std::filesystem::exists(layout.meta_tmp_path(meta.task_id)));
   auto read = read_meta_file(layout.meta_path(meta.task_id));
   ASSERT_TRUE(read.ok()) << read.describe();
   EXPECT_EQ(*read.meta, meta);
 
+  // A shorter record over a longer one: no tail of the old may remain.
   meta.complete = false;
   meta.file_name = "renamed";
-  ASSERT_EQ(write_meta_file(layout, meta, Durability::kBuffered), 0);
+  ASSERT_EQ(overwrite_meta_file(layout, meta), 0);
   read = read_meta_file(layout.meta_path(meta.task_id));
-  ASSERT_TRUE(read.ok());
+  ASSERT_TRUE(read.ok()) << read.describe();
   EXPECT_EQ(*read.meta, meta);
 }
 
-TEST(MetaIoTest, WriteFailureReportsErrno) {
+TEST(MetaIoTest, OverwriteFailureReportsErrno) {
   TempDir dir;
   const StoreLayout layout(dir.path());
-  // No shard directory: the temporary cannot be created.
-  EXPECT_EQ(write_meta_file(layout, sample(), Durability::kSynced), ENOENT);
+  // No shard directory: the record cannot be created.
+  EXPECT_EQ(overwrite_meta_file(layout, sample()), ENOENT);
 }
 
 TEST(MetaIoTest, TornAndMissingFilesOnDisk) {

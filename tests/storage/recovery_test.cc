@@ -21,7 +21,7 @@ class RecoveryTest : public ::testing::Test {
     FileMeta meta = make_meta(size);
     meta.complete = complete;
     std::filesystem::create_directories(layout_.shard_dir(meta.task_id));
-    EXPECT_EQ(write_meta_file(layout_, meta, Durability::kBuffered), 0);
+    EXPECT_EQ(overwrite_meta_file(layout_, meta), 0);
     put_data(meta.task_id, data_bytes);
     return meta;
   }
@@ -49,7 +49,7 @@ TEST_F(RecoveryTest, ClassifiesWhatACrashLeaves) {
   const FileMeta partial = put(100, false, 40);
   const FileMeta partial_no_data = make_meta(50);
   std::filesystem::create_directories(layout_.shard_dir(partial_no_data.task_id));
-  ASSERT_EQ(write_meta_file(layout_, partial_no_data, Durability::kBuffered), 0);
+  ASSERT_EQ(overwrite_meta_file(layout_, partial_no_data), 0);
 
   // A crash between writing the temporary and renaming it.
   const FileMeta with_tmp = put(10, false, 0);

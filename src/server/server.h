@@ -44,7 +44,6 @@ class Server {
 
   uint16_t client_port() const { return client_port_; }
   uint16_t msg_server_port() const { return msg_server_port_; }
-  const Config& config() const { return config_; }
   ServerStats stats() const;
 
  private:

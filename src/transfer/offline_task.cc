@@ -68,9 +68,7 @@ Verdict OfflineTask::login_upload(const Login& login, TaskEffects& fx) {
       // may still be on its way from another IO thread (events of different
       // connections are not ordered): the newer login takes over.
       fx.close(uploader_, "replaced by the sender's new connection");
-      uploader_ = ConnHandle{};
-      release_requests();
-      state_ = State::kWaitingUpload;
+      lose_uploader();
       break;
     case State::kFinalizing:
       if (uploader_.valid()) fx.close(uploader_, "replaced by the sender's new connection");
@@ -132,6 +130,12 @@ void OfflineTask::fill_window(TaskEffects& fx) {
   }
 }
 
+void OfflineTask::lose_uploader() {
+  uploader_ = ConnHandle{};
+  release_requests();
+  if (state_ == State::kUploading) state_ = State::kWaitingUpload;
+}
+
 void OfflineTask::release_requests() {
   for (const Request& r : requests_) {
     segments_[r.index] = Segment::kMissing;
@@ -160,9 +164,10 @@ Verdict OfflineTask::on_pull_response(PullResponse& rsp, Clock::time_point now, 
     fx.close(rsp.conn, "data from a connection that is not the uploader");
     return Verdict::refuse("data from a connection that is not the uploader");
   }
-  const auto request = std::find_if(requests_.begin(), requests_.end(), [&](const Request& r) {
-    return grid_.is_segment_start(rsp.offset) && r.index == grid_.index_of(rsp.offset);
-  });
+  const bool on_grid = grid_.is_segment_start(rsp.offset);
+  const uint64_t index = grid_.index_of(rsp.offset);
+  const auto request = std::find_if(requests_.begin(), requests_.end(),
+                                    [&](const Request& r) { return on_grid && r.index == index; });
   // Clients echo the seq_num of the request they answer. A reply whose
   // seq_num is that of another request in flight is labelled with the wrong
   // offset: its bytes belong elsewhere in the file.
@@ -187,9 +192,7 @@ Verdict OfflineTask::on_pull_response(PullResponse& rsp, Clock::time_point now, 
     // Nothing of it is stored; the upload waits for the sender to come back
     // (unless every segment is already in, and the finalize goes on).
     fx.close(uploader_, refusal);
-    uploader_ = ConnHandle{};
-    release_requests();
-    if (state_ == State::kUploading) state_ = State::kWaitingUpload;
+    lose_uploader();
     return Verdict::refuse(refusal);
   }
   segments_[request->index] = Segment::kWriting;
@@ -322,9 +325,7 @@ Verdict OfflineTask::on_state(StateReport& report, Clock::time_point now, TaskEf
   if (report.state == CLIENT_FILE_DONE) {
     // The sender's DONE proves nothing: the upload stays resumable.
     fx.close(uploader_, "sender said DONE");
-    uploader_ = ConnHandle{};
-    release_requests();
-    if (state_ == State::kUploading) state_ = State::kWaitingUpload;
+    lose_uploader();
     return Verdict::accept();
   }
   // CANCEL or REFUSE: the sender gives the file up.
@@ -339,9 +340,7 @@ Verdict OfflineTask::on_state(StateReport& report, Clock::time_point now, TaskEf
 
 void OfflineTask::on_conn_closed(ConnHandle conn, Clock::time_point now, TaskEffects&) {
   if (uploader_.valid() && conn == uploader_) {
-    uploader_ = ConnHandle{};
-    release_requests();
-    if (state_ == State::kUploading) state_ = State::kWaitingUpload;
+    lose_uploader();
     last_activity_ = now;
     return;
   }
@@ -357,9 +356,7 @@ void OfflineTask::on_tick(Clock::time_point now, TaskEffects& fx) {
     case State::kUploading:
       if (idle >= limits_.stall_timeout) {
         fx.close(uploader_, "the upload stalled");
-        uploader_ = ConnHandle{};
-        release_requests();
-        state_ = State::kWaitingUpload;
+        lose_uploader();
         last_activity_ = now;
       }
       break;

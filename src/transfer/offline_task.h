@@ -65,6 +65,10 @@ class OfflineTask final : public Task {
   // The upload cannot go on (a store error, the sender's CANCEL): the partial
   // file is discarded and the uploader is told and closed.
   void fail(TaskEffects& fx, const char* why);
+  // The sender's connection is gone (closed by it or by us): what it was
+  // asked for and never answered is asked of its next one, which the upload
+  // now waits for.
+  void lose_uploader();
   void release_requests();
   Download* find_download(ConnHandle conn);
   void erase_download(ConnHandle conn);

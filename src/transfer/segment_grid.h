@@ -20,7 +20,6 @@ class SegmentGrid {
     return offset < file_size_ && offset % segment_size_ == 0;
   }
   uint64_t index_of(uint64_t offset) const { return offset / segment_size_; }
-  uint64_t file_size() const { return file_size_; }
 
  private:
   uint64_t file_size_;

@@ -209,40 +209,43 @@ void Worker::handle_create(CreateTask& create, Clock::time_point now) {
   } else {
     task = std::make_unique<OfflineTask>(std::move(create.info), limits_, now);
   }
-  tasks_.emplace(id, std::move(task));
+  adopt(id, std::move(task));
   stats_.tasks_created.fetch_add(1, std::memory_order_relaxed);
-  stats_.tasks_live.fetch_add(1, std::memory_order_relaxed);
   post(create.conn, net::encode_pdu(net::kSidOther, net::kCidFileTransferRsp, create.seq, rsp));
 }
 
-void Worker::handle_login(Login& login, Clock::time_point now) {
-  Task* task = find_task(login.task);
-  if (task == nullptr && login.role == IM::BaseDefine::CLIENT_OFFLINE_DOWNLOAD) {
-    // A stored file whose task was forgotten, or that survived a restart.
-    if (auto meta = store_.lookup_complete(login.task)) {
-      auto stored = OfflineTask::stored(from_meta(*meta), limits_, now);
-      task = stored.get();
-      tasks_.emplace(login.task, std::move(stored));
-      stats_.tasks_live.fetch_add(1, std::memory_order_relaxed);
-    }
-  } else if (task == nullptr && login.role == IM::BaseDefine::CLIENT_OFFLINE_UPLOAD) {
-    std::unique_ptr<OfflineTask> restored;
+Task* Worker::adopt(const TaskId& id, std::unique_ptr<Task> task) {
+  Task* raw = task.get();
+  tasks_.emplace(id, std::move(task));
+  stats_.tasks_live.fetch_add(1, std::memory_order_relaxed);
+  return raw;
+}
+
+std::unique_ptr<Task> Worker::restore_from_store(const Login& login, Clock::time_point now) {
+  if (login.role == IM::BaseDefine::CLIENT_OFFLINE_UPLOAD) {
     if (auto partial = store_.lookup_partial(login.task)) {
       // An upload a restart cut short: its sender resumes after what a
       // checkpoint made durable.
       spdlog::info("task {}: resuming an upload from before the restart at byte {}",
                    login.task.str(), partial->durable_bytes);
-      restored = OfflineTask::resumed(from_meta(*partial), partial->durable_bytes, limits_, now);
-    } else if (auto complete = store_.lookup_complete(login.task)) {
-      // Finished while its sender was away (its DONE lost to a restart):
-      // the sender is told DONE.
-      restored = OfflineTask::stored(from_meta(*complete), limits_, now);
+      return OfflineTask::resumed(from_meta(*partial), partial->durable_bytes, limits_, now);
     }
-    if (restored) {
-      task = restored.get();
-      tasks_.emplace(login.task, std::move(restored));
-      stats_.tasks_live.fetch_add(1, std::memory_order_relaxed);
-    }
+  } else if (login.role != IM::BaseDefine::CLIENT_OFFLINE_DOWNLOAD) {
+    return nullptr;
+  }
+  // A stored file whose task was forgotten or survived a restart; a sender
+  // that comes back to it (its DONE lost to a restart) is told DONE.
+  if (auto complete = store_.lookup_complete(login.task)) {
+    return OfflineTask::stored(from_meta(*complete), limits_, now);
+  }
+  return nullptr;
+}
+
+void Worker::handle_login(Login& login, Clock::time_point now) {
+  Task* task = find_task(login.task);
+  if (task == nullptr) {
+    if (auto restored = restore_from_store(login, now))
+      task = adopt(login.task, std::move(restored));
   }
   if (task == nullptr) {
     TaskInfo unknown;

@@ -61,6 +61,10 @@ class Worker final : private TaskEffects {
   void handle(WorkerEvent& event, Clock::time_point now);
   void handle_create(CreateTask& create, Clock::time_point now);
   void handle_login(Login& login, Clock::time_point now);
+  // A task the store still knows for a login the workers do not: a partial
+  // upload to resume, or a complete file. nullptr if there is none.
+  std::unique_ptr<Task> restore_from_store(const Login& login, Clock::time_point now);
+  Task* adopt(const TaskId& id, std::unique_ptr<Task> task);
   Task* find_task(const TaskId& id);
   void after_event(Task& task, const Verdict& verdict);
   void tick(Clock::time_point now);

@@ -14,7 +14,6 @@ class PatternSource {
  public:
   explicit PatternSource(uint64_t seed) : seed_(seed) {}
 
-  uint64_t seed() const { return seed_; }
   uint8_t byte_at(uint64_t offset) const;
   void fill(uint64_t offset, std::span<uint8_t> dst) const;
   // The first offset in `data` (placed at `offset`) that differs, or -1.

@@ -93,21 +93,24 @@ void SegmentPuller::run(TransferResult& result) {
 Status SegmentPuller::accept(const Pdu& pdu, TransferResult& result) {
   const auto rsp = net::parse_pull_data_rsp(pdu.body());
   if (!rsp) return Status::error(ErrorCode::kProtocol, "PULL_DATA_RSP body does not parse");
-  const std::string where = "PULL_DATA_RSP (seq " + std::to_string(pdu.header.seq_num) +
-                            ", offset " + std::to_string(rsp->offset) + ")";
+  // Named only in an error, so not built for every segment.
+  const auto where = [&] {
+    return "PULL_DATA_RSP (seq " + std::to_string(pdu.header.seq_num) + ", offset " +
+           std::to_string(rsp->offset) + ")";
+  };
   if (rsp->result_code != 0) {
     return Status::error(ErrorCode::kRefused,
-                         where + " has result_code " + std::to_string(rsp->result_code));
+                         where() + " has result_code " + std::to_string(rsp->result_code));
   }
   if (rsp->task_id != session_.task().task_id) {
     return Status::error(ErrorCode::kProtocol,
-                         where + " names task '" + std::string(rsp->task_id) + "'");
+                         where() + " names task '" + std::string(rsp->task_id) + "'");
   }
   auto it = in_flight_.end();
   if (options_.match_seq_num) {
     it = in_flight_.find(pdu.header.seq_num);
     if (it != in_flight_.end() && it->second.offset != rsp->offset) {
-      return Status::error(ErrorCode::kProtocol, where + " answers a request for offset " +
+      return Status::error(ErrorCode::kProtocol, where() + " answers a request for offset " +
                                                      std::to_string(it->second.offset));
     }
   } else {
@@ -115,12 +118,12 @@ Status SegmentPuller::accept(const Pdu& pdu, TransferResult& result) {
                       [&](const auto& e) { return e.second.offset == rsp->offset; });
   }
   if (it == in_flight_.end()) {
-    return Status::error(ErrorCode::kProtocol, where + " answers no outstanding request");
+    return Status::error(ErrorCode::kProtocol, where() + " answers no outstanding request");
   }
   if (rsp->file_data.size() != it->second.size) {
     return Status::error(ErrorCode::kProtocol,
-                         where + " carries " + std::to_string(rsp->file_data.size()) + " bytes, " +
-                             std::to_string(it->second.size) + " were requested");
+                         where() + " carries " + std::to_string(rsp->file_data.size()) +
+                             " bytes, " + std::to_string(it->second.size) + " were requested");
   }
   if (!sink_(rsp->offset, rsp->file_data)) {
     return Status::error(ErrorCode::kIo,

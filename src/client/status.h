@@ -25,7 +25,6 @@ const char* to_string(ErrorCode code);
 class Status {
  public:
   Status() = default;
-  static Status ok_status() { return {}; }
   static Status error(ErrorCode code, std::string message) {
     Status s;
     s.code_ = code;

@@ -69,10 +69,6 @@ struct TransferResult {
 
   bool ok() const { return status.ok(); }
   const std::string& error() const { return status.message(); }
-  double mib_per_second() const {
-    const double s = std::chrono::duration<double>(elapsed).count();
-    return s > 0 ? static_cast<double>(bytes) / (1024.0 * 1024.0) / s : 0.0;
-  }
 };
 
 }  // namespace ttfs::client

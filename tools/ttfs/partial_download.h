@@ -37,7 +37,6 @@ class PartialDownload {
   uint32_t size_of(uint64_t offset) const;
 
   const std::string& part_path() const { return part_path_; }
-  const std::string& sidecar_path() const { return sidecar_path_; }
 
   // Writes into the .part file; valid while this object lives.
   client::WriteAt writer() const;

@@ -171,4 +171,11 @@ void ProgressMeter::finish() {
   }
 }
 
+std::string ProgressMeter::summary() const {
+  const double s = std::chrono::duration<double>(elapsed()).count();
+  const double rate = s > 0 ? static_cast<double>(bytes_this_run()) / s : 0;
+  return format_bytes(bytes_this_run()) + " in " + format_seconds(elapsed()) + " (" +
+         format_rate(rate) + ")";
+}
+
 }  // namespace ttfs::tool

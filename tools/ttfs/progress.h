@@ -46,6 +46,8 @@ class ProgressMeter {
   ProgressSnapshot snapshot() const;
   uint64_t bytes_this_run() const { return done_ - already_; }
   std::chrono::nanoseconds elapsed() const { return now_() - start_; }
+  // "12.0 MiB in 2.1 s (5.7 MiB/s)": this run's bytes, time and mean rate.
+  std::string summary() const;
 
   static constexpr std::chrono::milliseconds kBarInterval{100};
   static constexpr std::chrono::seconds kLineInterval{5};

@@ -22,13 +22,6 @@ using Clock = std::chrono::steady_clock;
 // at least this often.
 constexpr std::chrono::milliseconds kCheckpointEvery{500};
 
-std::string summary(const ProgressMeter& meter) {
-  const double s = std::chrono::duration<double>(meter.elapsed()).count();
-  const double rate = s > 0 ? static_cast<double>(meter.bytes_this_run()) / s : 0;
-  return format_bytes(meter.bytes_this_run()) + " in " + format_seconds(meter.elapsed()) + " (" +
-         format_rate(rate) + ")";
-}
-
 std::string login_refused(const RecvOptions& options) {
   return "the server refused user " + std::to_string(options.user) + "'s login to task " +
          options.task_id +
@@ -133,7 +126,7 @@ int receive_offline(const GlobalOptions& global, const RecvOptions& options, con
 
   client::Status done = d.complete();
   if (!done.ok()) return fail(console, kExitLocalFile, "finishing " + out + ": " + done.message());
-  console.err << "received " << summary(meter);
+  console.err << "received " << meter.summary();
   if (stats.segments_before > 0) {
     console.err << ", resumed with " << stats.segments_before << " of " << stats.segments_total
                 << " segments already here";
@@ -197,7 +190,7 @@ int receive_online(const GlobalOptions& global, const RecvOptions& options, cons
     return fail(console, kExitLocalFile,
                 "finishing " + out + ": " + (s.ok() ? ec.message() : s.message()));
   }
-  console.err << "received " << (meter ? summary(*meter) : format_bytes(0)) << '\n';
+  console.err << "received " << (meter ? meter->summary() : format_bytes(0)) << '\n';
   console.out << "saved " << out << " (" << options.file_size << " bytes)\n";
   console.out.flush();
   return kExitOk;

@@ -46,13 +46,6 @@ int create_task(const GlobalOptions& global, Ticket& ticket, Console& console) {
   return kExitOk;
 }
 
-std::string summary(const ProgressMeter& meter) {
-  const double s = std::chrono::duration<double>(meter.elapsed()).count();
-  const double rate = s > 0 ? static_cast<double>(meter.bytes_this_run()) / s : 0;
-  return format_bytes(meter.bytes_this_run()) + " in " + format_seconds(meter.elapsed()) + " (" +
-         format_rate(rate) + ")";
-}
-
 int upload(const GlobalOptions& global, const SendOptions& options, const Ticket& ticket,
            const client::FileSource& source, Console& console) {
   ProgressMeter meter(console.err, console.progress, "send", ticket.file_size);
@@ -85,7 +78,7 @@ int upload(const GlobalOptions& global, const SendOptions& options, const Ticket
     }
     return fail(console, kExitTransferFailed, what);
   }
-  console.err << "sent " << summary(meter) << "; stored on the server\n";
+  console.err << "sent " << meter.summary() << "; stored on the server\n";
   console.out << "the receiver runs:\n  " << recv_command_line(ticket, global) << '\n';
   console.out.flush();
   return kExitOk;
@@ -116,7 +109,7 @@ int serve_online(const GlobalOptions& global, const Ticket& ticket,
   const client::TransferResult r = sender.run();
   if (meter) meter->finish();
   if (r.ok()) {
-    console.err << "sent " << (meter ? summary(*meter) : format_bytes(0))
+    console.err << "sent " << (meter ? meter->summary() : format_bytes(0))
                 << "; the receiver confirmed (DONE)\n";
     return kExitOk;
   }

@@ -1,5 +1,7 @@
 #include "ttfs/ticket.h"
 
+#include "common/task_id.h"
+
 namespace ttfs::tool {
 
 std::string recv_command_line(const Ticket& ticket, const GlobalOptions& global) {
@@ -13,17 +15,6 @@ std::string recv_command_line(const Ticket& ticket, const GlobalOptions& global)
   return line;
 }
 
-bool is_task_id(const std::string& text) {
-  if (text.size() != 36) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return false;
-    }
-  }
-  return true;
-}
+bool is_task_id(const std::string& text) { return TaskId::parse(text).has_value(); }
 
 }  // namespace ttfs::tool

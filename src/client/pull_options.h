@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <vector>
 
 #include "client/transfer_types.h"
 
@@ -13,6 +15,9 @@ struct PullOptions {
   uint32_t segment_size = kSegmentSize;
   // PULL_DATA_REQs in flight; TeamTalk's clients use 1.
   uint32_t window = 1;
+  // Pull only the segments at these offsets (a resumed download), in this
+  // order; unset, every segment of the file.
+  std::optional<std::vector<uint64_t>> offsets;
   // Request the segments in a pseudo-random order (seeded, reproducible).
   bool shuffle = false;
   uint64_t shuffle_seed = 1;
@@ -26,6 +31,9 @@ struct PullOptions {
   // Sent (then a graceful close) when stopping, e.g. CANCEL mid-transfer;
   // without it the connection is just dropped.
   std::optional<FileState> state_on_stop;
+  // Polled after each accepted segment; true drops the connection and ends
+  // the pull with kStopped ("interrupted"), e.g. on Ctrl-C.
+  std::function<bool()> stop_requested;
 };
 
 }  // namespace ttfs::client

@@ -11,9 +11,13 @@ namespace ttfs::client {
 SegmentPuller::SegmentPuller(FileSession& session, TransferMode mode, const WriteAt& sink,
                              const PullOptions& options)
     : session_(session), mode_(mode), sink_(sink), options_(options) {
-  const uint64_t size = session.task().file_size;
-  const uint64_t step = std::max<uint32_t>(options.segment_size, 1);
-  for (uint64_t off = 0; off < size; off += step) order_.push_back(off);
+  if (options.offsets) {
+    order_ = *options.offsets;
+  } else {
+    const uint64_t size = session.task().file_size;
+    const uint64_t step = std::max<uint32_t>(options.segment_size, 1);
+    for (uint64_t off = 0; off < size; off += step) order_.push_back(off);
+  }
   if (options.shuffle) {
     std::mt19937_64 rng(options.shuffle_seed);
     std::shuffle(order_.begin(), order_.end(), rng);
@@ -67,6 +71,11 @@ void SegmentPuller::run(TransferResult& result) {
         return;
       }
       if (session_.stop_if_due(options_.stop_after_segments, options_.state_on_stop, result)) {
+        return;
+      }
+      if (options_.stop_requested && options_.stop_requested()) {
+        session_.close();
+        result.status = Status::error(ErrorCode::kStopped, "interrupted");
         return;
       }
     } else if (h.service_id == net::kSidFile && h.command_id == net::kCidFileState) {
@@ -127,7 +136,7 @@ Status SegmentPuller::accept(const Pdu& pdu, TransferResult& result) {
   }
   if (!sink_(rsp->offset, rsp->file_data)) {
     return Status::error(ErrorCode::kIo,
-                         "writing the sink at offset " + std::to_string(rsp->offset));
+                         "writing the file at offset " + std::to_string(rsp->offset));
   }
   in_flight_.erase(it);
   result.bytes += rsp->file_data.size();

@@ -2,14 +2,15 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <system_error>
 
+#include "client/segment_puller.h"
 #include "ttfs/commands.h"
 #include "ttfs/exit_codes.h"
 #include "ttfs/failure_text.h"
 #include "ttfs/partial_download.h"
 #include "ttfs/progress.h"
-#include "ttfs/segment_fetch.h"
 #include "ttfs/ticket.h"
 
 namespace ttfs::tool {
@@ -79,19 +80,25 @@ int receive_offline(const GlobalOptions& global, const RecvOptions& options, con
     }
     auto last_checkpoint = Clock::now();
     client::Status checkpoint_status;
-    auto on_segment = [&](uint64_t offset, uint32_t size) {
+    const client::WriteAt write = d.writer();
+    // Each segment is recorded as it lands, and the record saved now and then.
+    const client::WriteAt sink = [&](uint64_t offset, std::span<const uint8_t> data) {
+      if (!write(offset, data)) return false;
       d.mark_written(offset);
-      meter.add(size);
+      meter.add(data.size());
       if (Clock::now() - last_checkpoint >= kCheckpointEvery && checkpoint_status.ok()) {
         checkpoint_status = d.checkpoint();
         last_checkpoint = Clock::now();
       }
+      return true;
     };
-    FetchOptions fo;
-    fo.window = options.window;
-    fo.cut_after_segments = options.cut_after_segments;
-    fo.stop_requested = [&] { return console.stop_requested() || !checkpoint_status.ok(); };
-    const client::TransferResult r = fetch_segments(session, missing, d.writer(), on_segment, fo);
+    client::PullOptions po;
+    po.window = options.window;
+    po.offsets = missing;
+    po.stop_after_segments = options.cut_after_segments;
+    po.stop_requested = [&] { return console.stop_requested() || !checkpoint_status.ok(); };
+    client::TransferResult r;
+    client::SegmentPuller(session, client::TransferMode::kOffline, sink, po).run(r);
     stats.segments_pulled = r.segments;
     stats.bytes_pulled = r.bytes;
     meter.finish();

@@ -17,9 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "common/unique_fd.h"
+#include "storage/file_system.h"
 #include "storage/local_disk_store.h"
 #include "storage/meta_io.h"
-#include "storage/posix_io.h"
 #include "storage/store_layout.h"
 
 namespace {
@@ -74,8 +75,8 @@ Bytes segment_block(size_t index) {
 }
 
 void remove_files(const storage::StoreLayout& layout, const TaskId& id) {
-  storage::remove_file(layout.data_path(id));
-  storage::remove_file(layout.meta_path(id));
+  layout.fs().remove(layout.data_path(id));
+  layout.fs().remove(layout.meta_path(id));
 }
 
 void report(benchmark::State& state, uint64_t file_size) {
@@ -179,8 +180,8 @@ void write_file_directly(benchmark::State& state, bool sync_each_segment) {
     const TaskId& id = meta.task_id;
     int err = 0;
     bool created = false;
-    if ((err = storage::make_dir(layout.shard_dir(id), &created)) == 0 && created) {
-      err = storage::fsync_dir(layout.root());
+    if ((err = layout.fs().make_dir(layout.shard_dir(id), &created)) == 0 && created) {
+      err = layout.fs().sync_dir(layout.root());
     }
     UniqueFd fd(
         ::open(layout.data_path(id).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));

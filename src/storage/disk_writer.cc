@@ -1,9 +1,7 @@
 #include "storage/disk_writer.h"
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -95,7 +93,6 @@ DiskWriterStats DiskWriter::stats() const {
 void DiskWriter::run() noexcept {
   // Named so that top -H and perf show the disk writer apart from the workers.
   pthread_setname_np(pthread_self(), "ttfs-disk");
-  root_fd_ = UniqueFd(::open(layout_.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   moodycamel::ConsumerToken token(queue_);
   next_checkpoint_ = std::chrono::steady_clock::now() + options_.checkpoint_interval;
   for (;;) {
@@ -159,14 +156,14 @@ void DiskWriter::apply_begin(DiskOp& op) {
   const std::string shard = id.shard_prefix();
   if (!shards_ready_.contains(shard)) {
     bool created = false;
-    if (const int err = make_dir(layout_.shard_dir(id), &created); err != 0) {
+    if (const int err = layout_.fs().make_dir(layout_.shard_dir(id), &created); err != 0) {
       spdlog::warn("begin {}: cannot create shard directory: {}", id.str(), std::strerror(err));
       return answer(err);
     }
     if (created) {
       // The shard's own entry in the root must survive a crash too, or a
       // file finalized in it later could vanish with it.
-      if (const int err = fsync_dir(layout_.root()); err != 0) return answer(err);
+      if (const int err = layout_.fs().sync_dir(layout_.root()); err != 0) return answer(err);
     }
     shards_ready_.insert(shard);
   }
@@ -175,7 +172,7 @@ void DiskWriter::apply_begin(DiskOp& op) {
   if (it != open_.end()) {
     flush_pending(id, it->second);  // writes issued before this begin come first
   } else {
-    const auto existing = read_meta_file(layout_.meta_path(id));
+    const auto existing = read_meta_file(layout_.fs(), layout_.meta_path(id));
     if (existing.ok() && existing.meta->complete) {
       spdlog::warn("begin {}: refused, the file is already complete", id.str());
       return answer(EEXIST);
@@ -184,33 +181,28 @@ void DiskWriter::apply_begin(DiskOp& op) {
     // under this name (an orphan, another size) must not leak into a new one.
     const bool resume = existing.ok() && existing.meta->file_size == meta.file_size;
     const uint64_t durable = resume ? existing.meta->durable_bytes : 0;
-    bool direct = false;
-    UniqueFd fd = open_data_file(id, !resume, &direct);
-    if (!fd) {
-      const int err = errno;
-      spdlog::warn("begin {}: cannot open data file: {}", id.str(), std::strerror(err));
-      return answer(err);
+    OpenedFile opened = open_data_file(id, !resume);
+    if (!opened.file) {
+      spdlog::warn("begin {}: cannot open data file: {}", id.str(), std::strerror(opened.error));
+      return answer(opened.error);
     }
     it = open_.emplace(id, OpenUpload{}).first;
-    it->second.fd = std::move(fd);
-    it->second.mode = DirectMode(direct);
+    it->second.file = std::move(opened.file);
+    it->second.mode = DirectMode(opened.direct);
     it->second.written_prefix = durable;
     it->second.meta.durable_bytes = durable;
   }
   OpenUpload& upload = it->second;
   upload.file_size = meta.file_size;
 
-  struct stat st;
-  int err = ::fstat(upload.fd.get(), &st) == 0 ? 0 : errno;
-  if (err == 0 && static_cast<uint64_t>(st.st_size) > meta.file_size &&
-      ::ftruncate(upload.fd.get(), static_cast<off_t>(meta.file_size)) != 0) {
-    err = errno;
-  }
-  if (err == 0 && static_cast<uint64_t>(st.st_size) < upload.meta.durable_bytes) {
+  uint64_t size = 0;
+  int err = upload.file->size(&size);
+  if (err == 0 && size > meta.file_size) err = upload.file->truncate(meta.file_size);
+  if (err == 0 && size < upload.meta.durable_bytes) {
     // Nothing can be vouched for; lookup_partial() told the worker the same,
     // so the upload starts again from zero.
-    spdlog::warn("begin {}: data is {} bytes, shorter than its recorded durable {}", id.str(),
-                 st.st_size, upload.meta.durable_bytes);
+    spdlog::warn("begin {}: data is {} bytes, shorter than its recorded durable {}", id.str(), size,
+                 upload.meta.durable_bytes);
     upload.meta.durable_bytes = upload.written_prefix = 0;
     upload.written_ahead.clear();
   }
@@ -230,17 +222,17 @@ void DiskWriter::apply_begin(DiskOp& op) {
   answer(err);
 }
 
-UniqueFd DiskWriter::open_data_file(const TaskId& id, bool truncate, bool* direct) {
-  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0);
-  UniqueFd fd = open_maybe_direct(layout_.data_path(id), flags, options_.file_mode,
-                                  options_.direct_io, direct);
-  if (fd && options_.direct_io && !*direct && !direct_unsupported_logged_) {
+OpenedFile DiskWriter::open_data_file(const TaskId& id, bool truncate) {
+  OpenedFile opened = layout_.fs().open(layout_.data_path(id),
+                                        truncate ? OpenMode::kWriteTruncated : OpenMode::kWrite,
+                                        options_.direct_io);
+  if (opened.file && options_.direct_io && !opened.direct && !direct_unsupported_logged_) {
     // Buffered writes with the same syncs are just as durable there.
     direct_unsupported_logged_ = true;
     spdlog::info("{} does not take O_DIRECT; writing through the page cache",
                  layout_.root().string());
   }
-  return fd;
+  return opened;
 }
 
 void DiskWriter::apply_write(size_t index) {
@@ -353,8 +345,7 @@ void DiskWriter::record_written(OpenUpload& upload, uint64_t offset, uint64_t le
 
 int DiskWriter::sync_store() {
   bump(stats_.syncs);
-  if (!root_fd_) return EBADF;
-  return ::syncfs(root_fd_.get()) == 0 ? 0 : errno;
+  return layout_.fs().sync_all(layout_.root());
 }
 
 void DiskWriter::checkpoint_if_due() {
@@ -413,18 +404,18 @@ int DiskWriter::write_iov(OpenUpload& upload, uint64_t offset, uint64_t total, c
               direct_io_aligned(iov_[k].iov_len);
   }
   bool direct = false;
-  if (const int err = upload.mode.prepare(upload.fd.get(), aligned, &direct); err != 0) return err;
+  if (const int err = upload.mode.prepare(*upload.file, aligned, &direct); err != 0) return err;
   uint64_t calls = 0;
-  int error = pwritev_all(upload.fd.get(), iov_.data(), static_cast<int>(count), offset, &calls);
+  int error = upload.file->write_at(iov_.data(), static_cast<int>(count), offset, &calls);
   bump(stats_.pwritev_calls, calls);
   if (direct) bump(stats_.direct_writes, calls);
   if (error == EINVAL && direct) {
     // The device wants a larger alignment than a page, or a short direct
     // write left the rest unaligned: this file goes buffered from here on,
     // and the whole range is written again (rewriting is harmless).
-    if (const int err = upload.mode.give_up(upload.fd.get()); err != 0) return err;
-    fill_iov(first, count);  // pwritev_all consumed it
-    error = pwritev_all(upload.fd.get(), iov_.data(), static_cast<int>(count), offset, &calls);
+    if (const int err = upload.mode.give_up(*upload.file); err != 0) return err;
+    fill_iov(first, count);  // write_at consumed it
+    error = upload.file->write_at(iov_.data(), static_cast<int>(count), offset, &calls);
     bump(stats_.pwritev_calls, calls);
   }
   return error;
@@ -449,12 +440,10 @@ void DiskWriter::stage_finalize(size_t index) {
   int error = upload.first_error;
   if (error == 0 && meta.file_size != upload.file_size) error = EINVAL;
   if (error == 0) {
-    struct stat st;
-    if (::fstat(upload.fd.get(), &st) != 0) {
-      error = errno;
-    } else if (static_cast<uint64_t>(st.st_size) != meta.file_size) {
-      spdlog::warn("finalize {}: data is {} bytes, expected {}", id.str(), st.st_size,
-                   meta.file_size);
+    uint64_t size = 0;
+    error = upload.file->size(&size);
+    if (error == 0 && size != meta.file_size) {
+      spdlog::warn("finalize {}: data is {} bytes, expected {}", id.str(), size, meta.file_size);
       error = EINVAL;
     }
   }
@@ -520,8 +509,8 @@ void DiskWriter::apply_abort(DiskOp& op) {
     }
     open_.erase(it);
   }
-  int error = remove_file(layout_.data_path(id));
-  if (const int err = remove_file(layout_.meta_path(id)); error == 0) error = err;
+  int error = layout_.fs().remove(layout_.data_path(id));
+  if (const int err = layout_.fs().remove(layout_.meta_path(id)); error == 0) error = err;
   if (error != 0) spdlog::warn("abort {}: {}", id.str(), std::strerror(error));
   bump(stats_.aborted);
   complete(op.owner, {DiskCompletion::Kind::kAborted, id, 0, 0, error});

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -17,10 +18,11 @@
 #include <utility>
 #include <vector>
 
+#include "storage/direct_mode.h"
 #include "storage/disk_completion.h"
 #include "storage/disk_op.h"
 #include "storage/file_meta.h"
-#include "storage/posix_io.h"
+#include "storage/file_system.h"
 #include "storage/store_layout.h"
 
 namespace ttfs::storage {
@@ -34,7 +36,6 @@ struct DiskWriterOptions {
   // How long an idle writer sleeps before looking at the stop flag again;
   // stop() also wakes it at once, so this is only a backstop.
   std::chrono::milliseconds idle_wait{200};
-  mode_t file_mode = 0640;
   // Page-aligned segments go to the disk with O_DIRECT, past the page cache:
   // no copy into it and no writeback left for later (which is also what
   // makes a file durable before DONE), but a download then reads the disk,
@@ -46,6 +47,9 @@ struct DiskWriterOptions {
   // resumes each from there rather than from zero. Zero turns it off.
   std::chrono::milliseconds checkpoint_interval{1000};
   WriteFaultHook write_fault;
+  // Where the store's files go through; nullptr for the real file system.
+  // Tests put a simulated disk here (power cuts, full disks, I/O errors).
+  FileSystem* file_system = nullptr;
 };
 
 // Counters for tests, stats pages and benchmarks; read from any thread.
@@ -84,7 +88,7 @@ class DiskWriter {
 
  private:
   struct OpenUpload {
-    UniqueFd fd;
+    std::unique_ptr<File> file;
     FileMeta meta;  // the partial record, rewritten by checkpoints
     uint64_t file_size = 0;
     // Bytes from offset 0 written without a gap, and the written ranges
@@ -125,7 +129,7 @@ class DiskWriter {
   uint64_t fill_iov(const size_t* first, size_t count);
   int write_iov(OpenUpload& upload, uint64_t offset, uint64_t total, const size_t* first,
                 size_t count);
-  UniqueFd open_data_file(const TaskId& id, bool truncate, bool* direct);
+  OpenedFile open_data_file(const TaskId& id, bool truncate);
   void complete(uint32_t owner, DiskCompletion c);
   void deliver();
   static void bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
@@ -150,7 +154,6 @@ class DiskWriter {
   std::vector<TaskId> dirty_;                     // uploads with pending writes in this batch
   std::vector<size_t> finalizing_;                // indices into batch_ awaiting the group commit
   std::unordered_set<TaskId> finalizing_ids_;     // their tasks, looked up for every op
-  UniqueFd root_fd_;                              // the store's root, for syncfs
   std::unordered_set<std::string> shards_ready_;  // shard directories known to exist
   std::chrono::steady_clock::time_point next_checkpoint_{};
   bool direct_unsupported_logged_ = false;

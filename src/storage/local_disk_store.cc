@@ -3,38 +3,33 @@
 #include <spdlog/spdlog.h>
 
 #include <cstring>
-#include <system_error>
 
 #include "storage/local_file_reader.h"
 #include "storage/meta_io.h"
-#include "storage/posix_io.h"
 
 namespace ttfs::storage {
 
 LocalDiskStore::LocalDiskStore(std::filesystem::path root, CompletionSink sink, Options options)
-    : layout_(std::move(root)),
+    : layout_(std::move(root), options.file_system ? *options.file_system : posix_file_system()),
       direct_io_(options.direct_io),
       writer_(layout_, std::move(sink), std::move(options)) {}
 
 LocalDiskStore::~LocalDiskStore() { stop(); }
 
 void LocalDiskStore::start() {
-  std::error_code ec;
-  const bool created = std::filesystem::create_directories(layout_.root(), ec);
-  if (!ec && created) {
+  FileSystem& fs = layout_.fs();
+  bool created = false;
+  int err = fs.make_dirs(layout_.root(), &created);
+  if (err == 0 && created) {
     // The root's own entry must be durable before the first file in it is.
-    std::error_code abs_ec;
-    const auto parent = std::filesystem::absolute(layout_.root(), abs_ec).parent_path();
-    const int err = abs_ec ? abs_ec.value() : fsync_dir(parent);
-    if (err != 0) {
-      spdlog::warn("store root {}: cannot sync its directory: {}", layout_.root().string(),
-                   std::strerror(err));
-    }
+    std::error_code ec;
+    const auto parent = std::filesystem::absolute(layout_.root(), ec).parent_path();
+    err = ec ? ec.value() : fs.sync_dir(parent);
   }
-  if (ec) {
+  if (err != 0) {
     // Not fatal here: every begin will then fail with the errno, which the
     // workers report per task.
-    spdlog::error("store root {}: {}", layout_.root().string(), ec.message());
+    spdlog::error("store root {}: {}", layout_.root().string(), std::strerror(err));
   }
   writer_.start();
 }
@@ -79,7 +74,7 @@ void LocalDiskStore::abort_upload(uint32_t owner, const TaskId& id) {
 }
 
 std::optional<FileMeta> LocalDiskStore::read_record(const TaskId& id) const {
-  auto read = read_meta_file(layout_.meta_path(id));
+  auto read = read_meta_file(layout_.fs(), layout_.meta_path(id));
   if (!read.ok()) {
     if (read.error == MetaError::kNotFound) {
       // Routine for a mistyped or expired id; not worth more than debug.
@@ -104,7 +99,7 @@ std::optional<FileMeta> LocalDiskStore::lookup_complete(const TaskId& id) {
     return std::nullopt;
   }
   uint64_t size = 0;
-  if (const int err = file_size(layout_.data_path(id), &size); err != 0) {
+  if (const int err = layout_.fs().file_size(layout_.data_path(id), &size); err != 0) {
     spdlog::warn("lookup {}: data file: {}", id.str(), std::strerror(err));
     return std::nullopt;
   }
@@ -120,7 +115,7 @@ std::optional<FileMeta> LocalDiskStore::lookup_partial(const TaskId& id) {
   auto meta = read_record(id);
   if (!meta || meta->complete) return std::nullopt;
   uint64_t size = 0;
-  if (file_size(layout_.data_path(id), &size) != 0 || size < meta->durable_bytes) {
+  if (layout_.fs().file_size(layout_.data_path(id), &size) != 0 || size < meta->durable_bytes) {
     // Nothing on disk can be vouched for: the upload starts again from zero.
     meta->durable_bytes = 0;
   }

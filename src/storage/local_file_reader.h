@@ -2,8 +2,9 @@
 
 #include <memory>
 
+#include "storage/direct_mode.h"
 #include "storage/file_reader.h"
-#include "storage/posix_io.h"
+#include "storage/file_system.h"
 #include "storage/store_layout.h"
 
 namespace ttfs::storage {
@@ -24,11 +25,11 @@ class LocalFileReader final : public FileReader {
   int read_at(uint64_t offset, std::span<uint8_t> dst) override;
 
  private:
-  LocalFileReader(FileMeta meta, UniqueFd fd, bool direct)
-      : meta_(std::move(meta)), fd_(std::move(fd)), mode_(direct) {}
+  LocalFileReader(FileMeta meta, std::unique_ptr<File> file, bool direct)
+      : meta_(std::move(meta)), file_(std::move(file)), mode_(direct) {}
 
   FileMeta meta_;
-  UniqueFd fd_;
+  std::unique_ptr<File> file_;
   DirectMode mode_;
 };
 

@@ -1,15 +1,10 @@
 #include "storage/meta_io.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 #include "storage/crc32c.h"
-#include "storage/posix_io.h"
 #include "ttfs_store.pb.h"
 
 namespace ttfs::storage {
@@ -126,16 +121,17 @@ MetaReadResult decode_meta(std::span<const uint8_t> bytes) {
   return r;
 }
 
-MetaReadResult read_meta_file(const std::filesystem::path& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return failure(errno == ENOENT ? MetaError::kNotFound : MetaError::kIo, errno);
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return failure(MetaError::kIo, errno);
-  if (!S_ISREG(st.st_mode)) return failure(MetaError::kIo, EISDIR);
-  if (static_cast<uint64_t>(st.st_size) > kMaxMetaFileSize) return failure(MetaError::kBadLength);
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
-  if (const int err = pread_all(fd.get(), bytes, 0); err != 0) {
-    // EIO here means the file shrank between fstat and read: treat as torn.
+MetaReadResult read_meta_file(FileSystem& fs, const std::filesystem::path& path) {
+  OpenedFile opened = fs.open(path, OpenMode::kRead, false);
+  if (!opened.file) {
+    return failure(opened.error == ENOENT ? MetaError::kNotFound : MetaError::kIo, opened.error);
+  }
+  uint64_t size = 0;
+  if (const int err = opened.file->size(&size); err != 0) return failure(MetaError::kIo, err);
+  if (size > kMaxMetaFileSize) return failure(MetaError::kBadLength);
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  if (const int err = opened.file->read_at(bytes, 0); err != 0) {
+    // EIO here means the file shrank between the size and the read: treat as torn.
     return failure(err == EIO ? MetaError::kTruncated : MetaError::kIo, err);
   }
   return decode_meta(bytes);
@@ -143,14 +139,13 @@ MetaReadResult read_meta_file(const std::filesystem::path& path) {
 
 int overwrite_meta_file(const StoreLayout& layout, const FileMeta& meta) {
   const auto bytes = encode_meta(meta);
-  UniqueFd fd(::open(layout.meta_path(meta.task_id).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0640));
-  if (!fd) return errno;
+  OpenedFile opened = layout.fs().open(layout.meta_path(meta.task_id), OpenMode::kWrite, false);
+  if (!opened.file) return opened.error;
   iovec iov{const_cast<uint8_t*>(bytes.data()), bytes.size()};  // read through only
   uint64_t calls = 0;
-  if (const int err = pwritev_all(fd.get(), &iov, 1, 0, &calls); err != 0) return err;
+  if (const int err = opened.file->write_at(&iov, 1, 0, &calls); err != 0) return err;
   // A longer record from before must not leave its tail behind.
-  if (::ftruncate(fd.get(), static_cast<off_t>(bytes.size())) != 0) return errno;
-  return 0;
+  return opened.file->truncate(bytes.size());
 }
 
 }  // namespace ttfs::storage

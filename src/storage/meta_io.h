@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "storage/file_meta.h"
+#include "storage/file_system.h"
 #include "storage/store_layout.h"
 
 namespace ttfs::storage {
@@ -47,7 +48,7 @@ struct MetaReadResult {
 
 std::vector<uint8_t> encode_meta(const FileMeta& meta);
 MetaReadResult decode_meta(std::span<const uint8_t> bytes);
-MetaReadResult read_meta_file(const std::filesystem::path& path);
+MetaReadResult read_meta_file(FileSystem& fs, const std::filesystem::path& path);
 
 // Writes the task's metadata over <id>.meta in place (creating it if need
 // be), with no sync and no temporary file, so that an upload costs one

@@ -2,18 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <map>
-#include <system_error>
 
 #include "storage/meta_io.h"
-#include "storage/posix_io.h"
 
 namespace ttfs::storage {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 struct Found {
   bool data = false;
@@ -32,7 +30,7 @@ void classify(const StoreLayout& layout, const TaskId& id, const Found& found,
     problem(report, layout.data_path(id).string() + ": data file without metadata");
     return;
   }
-  const auto read = read_meta_file(layout.meta_path(id));
+  const auto read = read_meta_file(layout.fs(), layout.meta_path(id));
   if (!read.ok()) {
     ++report.corrupt;
     problem(report, layout.meta_path(id).string() + ": " + read.describe());
@@ -50,7 +48,7 @@ void classify(const StoreLayout& layout, const TaskId& id, const Found& found,
     return;
   }
   uint64_t size = 0;
-  const int err = found.data ? file_size(layout.data_path(id), &size) : ENOENT;
+  const int err = found.data ? layout.fs().file_size(layout.data_path(id), &size) : ENOENT;
   if (err != 0 || size != meta.file_size) {
     ++report.corrupt;
     problem(report, layout.data_path(id).string() +
@@ -63,22 +61,26 @@ void classify(const StoreLayout& layout, const TaskId& id, const Found& found,
   ++report.complete;
 }
 
-void scan_shard(const StoreLayout& layout, const fs::path& dir, const std::string& shard,
-                RecoveryReport& report) {
+void scan_shard(const StoreLayout& layout, const std::filesystem::path& dir,
+                const std::string& shard, RecoveryReport& report) {
+  std::vector<DirEntry> entries;
+  if (const int err = layout.fs().list_dir(dir, &entries); err != 0) {
+    problem(report, dir.string() + ": cannot list: " + std::strerror(err));
+    return;
+  }
   // Ordered, so reports and logs come out the same on every run.
   std::map<TaskId, Found> found;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    const auto entry = StoreLayout::parse_entry(shard, name);
-    if (!entry) {
-      problem(report, it->path().string() + ": unexpected entry in a shard");
+  for (const DirEntry& e : entries) {
+    const std::filesystem::path path = dir / e.name;
+    const auto entry = StoreLayout::parse_entry(shard, e.name);
+    if (!entry || e.is_dir) {
+      problem(report, path.string() + ": unexpected entry in a shard");
       continue;
     }
     switch (entry->kind) {
       case StoreLayout::EntryKind::kMetaTmp:
-        if (const int err = remove_file(it->path()); err != 0) {
-          problem(report, it->path().string() + ": cannot remove: " + std::strerror(err));
+        if (const int err = layout.fs().remove(path); err != 0) {
+          problem(report, path.string() + ": cannot remove: " + std::strerror(err));
         } else {
           ++report.removed_temporaries;
         }
@@ -87,7 +89,6 @@ void scan_shard(const StoreLayout& layout, const fs::path& dir, const std::strin
       case StoreLayout::EntryKind::kMeta: found[entry->task_id].meta = true; break;
     }
   }
-  if (ec) problem(report, dir.string() + ": cannot list: " + ec.message());
   for (const auto& [id, f] : found) classify(layout, id, f, report);
 }
 
@@ -95,21 +96,24 @@ void scan_shard(const StoreLayout& layout, const fs::path& dir, const std::strin
 
 RecoveryReport recover(const StoreLayout& layout) {
   RecoveryReport report;
-  std::error_code ec;
-  if (!fs::exists(layout.root(), ec)) {
-    spdlog::info("recovery: store {} is empty (no root yet)", layout.root().string());
+  std::vector<DirEntry> shards;
+  if (const int err = layout.fs().list_dir(layout.root(), &shards); err != 0) {
+    if (err == ENOENT) {
+      spdlog::info("recovery: store {} is empty (no root yet)", layout.root().string());
+    } else {
+      problem(report, layout.root().string() + ": cannot list: " + std::strerror(err));
+    }
     return report;
   }
-  for (fs::directory_iterator it(layout.root(), ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    std::error_code type_ec;
-    if (!StoreLayout::is_shard_name(name) || !it->is_directory(type_ec)) {
-      problem(report, it->path().string() + ": unexpected entry in the store root");
+  std::sort(shards.begin(), shards.end(),
+            [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+  for (const DirEntry& e : shards) {
+    if (!StoreLayout::is_shard_name(e.name) || !e.is_dir) {
+      problem(report, (layout.root() / e.name).string() + ": unexpected entry in the store root");
       continue;
     }
-    scan_shard(layout, it->path(), name, report);
+    scan_shard(layout, layout.root() / e.name, e.name, report);
   }
-  if (ec) problem(report, layout.root().string() + ": cannot list: " + ec.message());
   spdlog::info(
       "recovery of {}: {} complete, {} partial, {} corrupt, {} orphan data files, {} temporaries "
       "removed",

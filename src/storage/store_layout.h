@@ -5,10 +5,11 @@
 #include <string_view>
 
 #include "common/task_id.h"
+#include "storage/file_system.h"
 
 namespace ttfs::storage {
 
-// Where an offline file lives: <root>/<shard>/<id>.data and <id>.meta. An
+// Where an offline file lives, and on which file system: <root>/<shard>/<id>.data and <id>.meta. An
 // <id>.meta.tmp is only ever left by an older ttfsd, which replaced the
 // metadata by rename; recovery removes it. The shard is the
 // id's first two hex digits, so no directory grows past 1/256 of the store.
@@ -26,9 +27,11 @@ class StoreLayout {
   static constexpr std::string_view kMetaSuffix = ".meta";
   static constexpr std::string_view kMetaTmpSuffix = ".meta.tmp";
 
-  explicit StoreLayout(std::filesystem::path root) : root_(std::move(root)) {}
+  explicit StoreLayout(std::filesystem::path root, FileSystem& fs = posix_file_system())
+      : root_(std::move(root)), fs_(&fs) {}
 
   const std::filesystem::path& root() const { return root_; }
+  FileSystem& fs() const { return *fs_; }
   std::filesystem::path shard_dir(const TaskId& id) const;
   std::filesystem::path data_path(const TaskId& id) const;
   std::filesystem::path meta_path(const TaskId& id) const;
@@ -43,6 +46,7 @@ class StoreLayout {
 
  private:
   std::filesystem::path root_;
+  FileSystem* fs_;
 };
 
 }  // namespace ttfs::storage

@@ -209,7 +209,7 @@ TEST(Crash, AnUploadCutByAKillResumesAfterTheRestartFromItsCheckpoint) {
     const TaskId id = *TaskId::parse(task_id);
     for (int i = 0; i < 200 && durable == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      const auto read = storage::read_meta_file(layout.meta_path(id));
+      const auto read = storage::read_meta_file(layout.fs(), layout.meta_path(id));
       if (read.ok()) durable = read.meta->durable_bytes;
     }
     ASSERT_GT(durable, 0u) << "no checkpoint recorded the upload's progress";

@@ -28,7 +28,7 @@ class CheckpointTest : public ::testing::Test {
   }
 
   uint64_t recorded_durable(const LocalDiskStore& store, const TaskId& id) {
-    const auto read = read_meta_file(store.layout().meta_path(id));
+    const auto read = read_meta_file(store.layout().fs(), store.layout().meta_path(id));
     EXPECT_TRUE(read.ok()) << read.describe();
     return read.ok() ? read.meta->durable_bytes : UINT64_MAX;
   }

@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "storage/posix_io.h"
+#include "storage/file_system.h"
 #include "storage_test_util.h"
 
 namespace ttfs::storage {
@@ -94,7 +94,7 @@ TEST(MetaIoTest, OverwriteReplacesTheRecordAndLeavesNoTemporary) {
 
   ASSERT_EQ(overwrite_meta_file(layout, meta), 0);
   EXPECT_FALSE(std::filesystem::exists(layout.meta_tmp_path(meta.task_id)));
-  auto read = read_meta_file(layout.meta_path(meta.task_id));
+  auto read = read_meta_file(layout.fs(), layout.meta_path(meta.task_id));
   ASSERT_TRUE(read.ok()) << read.describe();
   EXPECT_EQ(*read.meta, meta);
 
@@ -102,7 +102,7 @@ TEST(MetaIoTest, OverwriteReplacesTheRecordAndLeavesNoTemporary) {
   meta.complete = false;
   meta.file_name = "renamed";
   ASSERT_EQ(overwrite_meta_file(layout, meta), 0);
-  read = read_meta_file(layout.meta_path(meta.task_id));
+  read = read_meta_file(layout.fs(), layout.meta_path(meta.task_id));
   ASSERT_TRUE(read.ok()) << read.describe();
   EXPECT_EQ(*read.meta, meta);
 }
@@ -121,18 +121,18 @@ TEST(MetaIoTest, TornAndMissingFilesOnDisk) {
   std::filesystem::create_directories(layout.shard_dir(meta.task_id));
   const auto path = layout.meta_path(meta.task_id);
 
-  EXPECT_EQ(read_meta_file(path).error, MetaError::kNotFound);
+  EXPECT_EQ(read_meta_file(posix_file_system(), path).error, MetaError::kNotFound);
 
   auto bytes = encode_meta(meta);
   bytes.resize(bytes.size() - 3);
   write_raw(path, bytes);
-  EXPECT_EQ(read_meta_file(path).error, MetaError::kTruncated);
+  EXPECT_EQ(read_meta_file(posix_file_system(), path).error, MetaError::kTruncated);
 
   write_raw(path, {});
-  EXPECT_EQ(read_meta_file(path).error, MetaError::kTruncated);
+  EXPECT_EQ(read_meta_file(posix_file_system(), path).error, MetaError::kTruncated);
 
   write_raw(path, std::vector<uint8_t>(kMaxMetaFileSize + 1, 'T'));
-  EXPECT_FALSE(read_meta_file(path).ok());
+  EXPECT_FALSE(read_meta_file(posix_file_system(), path).ok());
 }
 
 }  // namespace

@@ -1,0 +1,201 @@
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <system_error>
+
+#include "common/unique_fd.h"
+#include "storage/file_system.h"
+
+namespace ttfs::storage {
+
+namespace {
+
+class PosixFile final : public File {
+ public:
+  explicit PosixFile(UniqueFd fd) : fd_(std::move(fd)) {}
+
+  int write_at(iovec* iov, int count, uint64_t offset, uint64_t* syscalls) override {
+    while (count > 0) {
+      if (iov->iov_len == 0) {  // nothing left in this element (or an empty one)
+        ++iov;
+        --count;
+        continue;
+      }
+      if (offset > static_cast<uint64_t>(std::numeric_limits<off_t>::max())) return EFBIG;
+      ++*syscalls;
+      const ssize_t n = ::pwritev(fd_.get(), iov, count, static_cast<off_t>(offset));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return errno;
+      }
+      if (n == 0) return EIO;  // no progress and no error: do not spin
+      offset += static_cast<uint64_t>(n);
+      size_t left = static_cast<size_t>(n);
+      while (left > 0) {
+        if (left >= iov->iov_len) {
+          left -= iov->iov_len;
+          iov->iov_len = 0;
+          ++iov;
+          --count;
+        } else {
+          iov->iov_base = static_cast<char*>(iov->iov_base) + left;
+          iov->iov_len -= left;
+          left = 0;
+        }
+      }
+    }
+    return 0;
+  }
+
+  int read_at(std::span<uint8_t> dst, uint64_t offset) override {
+    size_t done = 0;
+    while (done < dst.size()) {
+      const ssize_t n = ::pread(fd_.get(), dst.data() + done, dst.size() - done,
+                                static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return errno;
+      }
+      if (n == 0) return EIO;
+      done += static_cast<size_t>(n);
+    }
+    return 0;
+  }
+
+  int size(uint64_t* bytes) override {
+    struct stat st;
+    if (::fstat(fd_.get(), &st) != 0) return errno;
+    if (!S_ISREG(st.st_mode)) return EISDIR;
+    *bytes = static_cast<uint64_t>(st.st_size);
+    return 0;
+  }
+
+  int truncate(uint64_t bytes) override {
+    return ::ftruncate(fd_.get(), static_cast<off_t>(bytes)) == 0 ? 0 : errno;
+  }
+
+  int set_direct(bool on) override {
+    const int flags = ::fcntl(fd_.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(fd_.get(), F_SETFL, on ? flags | O_DIRECT : flags & ~O_DIRECT) != 0) {
+      return errno;
+    }
+    return 0;
+  }
+
+ private:
+  UniqueFd fd_;
+};
+
+class PosixFileSystem final : public FileSystem {
+ public:
+  OpenedFile open(const std::filesystem::path& path, OpenMode mode, bool want_direct) override {
+    int flags = O_CLOEXEC;
+    switch (mode) {
+      case OpenMode::kRead: flags |= O_RDONLY; break;
+      case OpenMode::kWrite: flags |= O_WRONLY | O_CREAT; break;
+      case OpenMode::kWriteTruncated: flags |= O_WRONLY | O_CREAT | O_TRUNC; break;
+    }
+    OpenedFile opened;
+    UniqueFd fd;
+    if (want_direct) {
+      fd = UniqueFd(::open(path.c_str(), flags | O_DIRECT, kFileMode));
+      opened.direct = static_cast<bool>(fd);
+    }
+    if (!fd && (!want_direct || errno == EINVAL)) {
+      fd = UniqueFd(::open(path.c_str(), flags, kFileMode));
+    }
+    if (!fd) {
+      opened.error = errno;
+      return opened;
+    }
+    opened.file = std::make_unique<PosixFile>(std::move(fd));
+    return opened;
+  }
+
+  int make_dir(const std::filesystem::path& dir, bool* created) override {
+    *created = false;
+    if (::mkdir(dir.c_str(), kDirMode) == 0) {
+      *created = true;
+      return 0;
+    }
+    if (errno != EEXIST) return errno;
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0) return errno;
+    return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+  }
+
+  int make_dirs(const std::filesystem::path& dir, bool* created) override {
+    std::error_code ec;
+    *created = std::filesystem::create_directories(dir, ec);
+    return ec ? ec.value() : 0;
+  }
+
+  int sync_dir(const std::filesystem::path& dir) override {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) return errno;
+    return ::fsync(fd.get()) == 0 ? 0 : errno;
+  }
+
+  int sync_all(const std::filesystem::path& any_path) override {
+    UniqueFd fd(::open(any_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return errno;
+    return ::syncfs(fd.get()) == 0 ? 0 : errno;
+  }
+
+  int remove(const std::filesystem::path& path) override {
+    if (::unlink(path.c_str()) == 0 || errno == ENOENT) return 0;
+    return errno;
+  }
+
+  int file_size(const std::filesystem::path& path, uint64_t* bytes) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return errno;
+    if (!S_ISREG(st.st_mode)) return EISDIR;
+    *bytes = static_cast<uint64_t>(st.st_size);
+    return 0;
+  }
+
+  int list_dir(const std::filesystem::path& dir, std::vector<DirEntry>* entries) override {
+    entries->clear();
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return errno;
+    int error = 0;
+    for (;;) {
+      errno = 0;
+      const dirent* e = ::readdir(d);
+      if (e == nullptr) {
+        error = errno;
+        break;
+      }
+      const std::string name = e->d_name;
+      if (name == "." || name == "..") continue;
+      bool is_dir = e->d_type == DT_DIR;
+      if (e->d_type == DT_UNKNOWN) {  // some file systems do not fill d_type
+        struct stat st;
+        is_dir =
+            ::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+      }
+      entries->push_back({name, is_dir});
+    }
+    ::closedir(d);
+    return error;
+  }
+
+ private:
+  static constexpr mode_t kFileMode = 0640;
+  static constexpr mode_t kDirMode = 0750;
+};
+
+}  // namespace
+
+FileSystem& posix_file_system() {
+  static PosixFileSystem instance;
+  return instance;
+}
+
+}  // namespace ttfs::storage

@@ -191,8 +191,12 @@ void DiskWriter::apply_begin(DiskOp& op) {
     it->second.mode = DirectMode(opened.direct);
     it->second.written_prefix = durable;
     it->second.meta.durable_bytes = durable;
+    it->second.file_size = meta.file_size;
+    it->second.sums = BlockChecksums(meta.file_size);
+    if (resume) it->second.sums.adopt(existing.meta->block_checksums);
   }
   OpenUpload& upload = it->second;
+  if (upload.file_size != meta.file_size) upload.sums = BlockChecksums(meta.file_size);
   upload.file_size = meta.file_size;
 
   uint64_t size = 0;
@@ -205,6 +209,7 @@ void DiskWriter::apply_begin(DiskOp& op) {
                  upload.meta.durable_bytes);
     upload.meta.durable_bytes = upload.written_prefix = 0;
     upload.written_ahead.clear();
+    upload.sums = BlockChecksums(meta.file_size);
   }
   if (err == 0) {
     // The partial record is what a restart knows the upload by. It needs no
@@ -212,6 +217,7 @@ void DiskWriter::apply_begin(DiskOp& op) {
     FileMeta partial = meta;
     partial.complete = false;
     partial.durable_bytes = upload.meta.durable_bytes;  // what an earlier checkpoint recorded
+    partial.block_checksums = upload.sums.leading(partial.durable_bytes);
     err = overwrite_meta_file(layout_, partial);
     if (err == 0) upload.meta = std::move(partial);
   }
@@ -325,6 +331,10 @@ void DiskWriter::write_group(const TaskId& id, OpenUpload& upload, const size_t*
   } else {
     bump(stats_.bytes_written, total);
     record_written(upload, offset, total);
+    for (size_t k = 0; k < count; ++k) {
+      const DiskOp& op = batch_[first[k]];
+      upload.sums.record(op.offset, op.data.span());
+    }
   }
 }
 
@@ -375,6 +385,7 @@ void DiskWriter::checkpoint() {
     OpenUpload& upload = open_.at(id);
     FileMeta record = upload.meta;
     record.durable_bytes = prefix;
+    record.block_checksums = upload.sums.leading(prefix);
     if (const int err = overwrite_meta_file(layout_, record); err != 0) {
       spdlog::warn("checkpoint {}: {}", id.str(), std::strerror(err));
       continue;
@@ -447,6 +458,12 @@ void DiskWriter::stage_finalize(size_t index) {
       error = EINVAL;
     }
   }
+  if (error == 0 && !upload.sums.all_known()) {
+    // Some block was written in pieces; its checksum comes from the file.
+    bool direct = false;
+    error = upload.mode.prepare(*upload.file, false, &direct);
+    if (error == 0) error = upload.sums.fill_unknown(*upload.file);
+  }
   if (error != 0) {
     // The upload stays open, so an abort (or a retry) can still find it.
     spdlog::warn("finalize {}: {}", id.str(), std::strerror(error));
@@ -470,8 +487,12 @@ void DiskWriter::commit_finalizes() {
     const DiskOp& op = batch_[index];
     int err = error;
     if (err == 0) {
+      const BlockChecksums& sums = open_.at(op.task_id).sums;
       FileMeta done = *op.meta;
       done.complete = true;
+      done.durable_bytes = 0;
+      done.block_checksums = sums.all();
+      done.file_checksum = sums.file_checksum();
       err = overwrite_meta_file(layout_, done);
     }
     if (err == 0) {

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/block_checksums.h"
 #include "storage/direct_mode.h"
 #include "storage/disk_completion.h"
 #include "storage/disk_op.h"
@@ -96,6 +97,7 @@ class DiskWriter {
     // makes durable.
     uint64_t written_prefix = 0;
     std::map<uint64_t, uint64_t> written_ahead;
+    BlockChecksums sums;  // of the bytes as they arrived
     int first_error = 0;  // a failed write bars finalize
     DirectMode mode;
     std::vector<size_t> pending;  // indices into batch_ of writes not yet issued

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/task_id.h"
 
@@ -18,6 +20,11 @@ struct FileMeta {
   int64_t created_at_unix = 0;
   bool complete = false;
   uint64_t durable_bytes = 0;  // of a partial upload: the prefix known to be on stable storage
+  // CRC-32C per BlockChecksums::kBlockSize block: all of a complete file's,
+  // the leading durable ones of a partial upload; empty for a file stored
+  // before checksums were kept.
+  std::vector<uint32_t> block_checksums;
+  std::optional<uint32_t> file_checksum;  // of a complete file, when its blocks have them
 
   friend bool operator==(const FileMeta&, const FileMeta&) = default;
 };

@@ -36,8 +36,8 @@ class File {
 
 enum class OpenMode {
   kRead,
-  kWrite,           // created if missing, contents kept
-  kWriteTruncated,  // created if missing, emptied
+  kWrite,           // read and write; created if missing, contents kept
+  kWriteTruncated,  // read and write; created if missing, emptied
 };
 
 struct OpenedFile {

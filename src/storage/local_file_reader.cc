@@ -2,12 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <string>
 
 #include "common/bytes.h"
+#include "storage/block_checksums.h"
 
 namespace ttfs::storage {
 
@@ -33,6 +35,33 @@ std::unique_ptr<LocalFileReader> LocalFileReader::open(const StoreLayout& layout
 
 int LocalFileReader::read_at(uint64_t offset, std::span<uint8_t> dst) {
   if (offset > meta_.file_size || dst.size() > meta_.file_size - offset) return EINVAL;
+  if (meta_.block_checksums.empty()) return read_raw(offset, dst);  // stored before checksums
+  constexpr uint64_t kBlock = BlockChecksums::kBlockSize;
+  const uint64_t end = offset + dst.size();
+  const uint64_t first = offset / kBlock * kBlock;
+  const uint64_t last = std::min((end + kBlock - 1) / kBlock * kBlock, meta_.file_size);
+  if (first == offset && last == end) return read_checked(offset, dst);
+  // The read starts or ends inside a block: the whole blocks are read and
+  // checked, and the part asked for is copied out.
+  const size_t span = static_cast<size_t>(last - first);
+  if (scratch_.size() < span) scratch_ = Bytes::aligned(span, 0, kPayloadAlignment);
+  if (const int err = read_checked(first, {scratch_.data(), span}); err != 0) return err;
+  std::memcpy(dst.data(), scratch_.data() + (offset - first), dst.size());
+  return 0;
+}
+
+int LocalFileReader::read_checked(uint64_t offset, std::span<uint8_t> dst) {
+  if (const int err = read_raw(offset, dst); err != 0) return err;
+  const int64_t bad = first_bad_block(meta_.block_checksums, offset, dst);
+  if (bad < 0) return 0;
+  spdlog::error(
+      "task {}: block {} (bytes from {}) does not match the checksum taken when it was "
+      "uploaded; the stored file is damaged and is not served",
+      meta_.task_id.str(), bad, bad * int64_t{BlockChecksums::kBlockSize});
+  return EBADMSG;
+}
+
+int LocalFileReader::read_raw(uint64_t offset, std::span<uint8_t> dst) {
   const bool aligned = direct_io_aligned(offset) && direct_io_aligned(dst.size()) &&
                        direct_io_aligned(reinterpret_cast<uintptr_t>(dst.data()));
   bool direct = false;

@@ -9,7 +9,9 @@
 
 namespace ttfs::storage {
 
-// A FileReader over one complete local data file. The descriptor is opened
+// A FileReader over one complete local data file. Every read is checked
+// against the file's block checksums, and a block that does not match is
+// refused with EBADMSG: a damaged disk must not reach a receiver. The descriptor is opened
 // once, so a file removed after the login (retention, abort) still serves
 // the download already under way.
 class LocalFileReader final : public FileReader {
@@ -28,9 +30,15 @@ class LocalFileReader final : public FileReader {
   LocalFileReader(FileMeta meta, std::unique_ptr<File> file, bool direct)
       : meta_(std::move(meta)), file_(std::move(file)), mode_(direct) {}
 
+  // Reads without checking checksums.
+  int read_raw(uint64_t offset, std::span<uint8_t> dst);
+  // Reads dst from whole blocks and checks each against its checksum.
+  int read_checked(uint64_t offset, std::span<uint8_t> dst);
+
   FileMeta meta_;
   std::unique_ptr<File> file_;
   DirectMode mode_;
+  Bytes scratch_;  // whole blocks around a read that ends inside one
 };
 
 }  // namespace ttfs::storage

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "storage/block_checksums.h"
 #include "storage/crc32c.h"
 #include "ttfs_store.pb.h"
 
@@ -68,6 +69,15 @@ std::vector<uint8_t> encode_meta(const FileMeta& meta) {
   record.set_created_at_unix(meta.created_at_unix);
   record.set_complete(meta.complete);
   if (!meta.complete && meta.durable_bytes > 0) record.set_durable_bytes(meta.durable_bytes);
+  if (!meta.block_checksums.empty()) {
+    record.set_block_size(BlockChecksums::kBlockSize);
+    std::string* words = record.mutable_block_crc32c();
+    words->resize(meta.block_checksums.size() * 4);
+    for (size_t i = 0; i < meta.block_checksums.size(); ++i) {
+      put_u32(reinterpret_cast<uint8_t*>(words->data()) + 4 * i, meta.block_checksums[i]);
+    }
+  }
+  if (meta.file_checksum) record.set_file_crc32c(*meta.file_checksum);
 
   const size_t body_size = record.ByteSizeLong();
   std::vector<uint8_t> out(kMetaHeaderSize + body_size);
@@ -116,6 +126,22 @@ MetaReadResult decode_meta(std::span<const uint8_t> bytes) {
   meta.complete = record.complete();
   // A prefix past the end is not ours to believe: resume from nothing.
   meta.durable_bytes = record.durable_bytes() <= meta.file_size ? record.durable_bytes() : 0;
+  if (record.has_block_crc32c()) {
+    const std::string& words = record.block_crc32c();
+    const uint64_t count = words.size() / 4;
+    // Another block size would be a newer format's; a count that does not
+    // fit the file, or a complete file missing some, is a record not to trust.
+    if (record.block_size() != BlockChecksums::kBlockSize || words.size() % 4 != 0 ||
+        count > BlockChecksums::block_count(meta.file_size) ||
+        (meta.complete && count != BlockChecksums::block_count(meta.file_size))) {
+      return failure(MetaError::kBadBody);
+    }
+    meta.block_checksums.resize(count);
+    for (size_t i = 0; i < count; ++i) {
+      meta.block_checksums[i] = get_u32(reinterpret_cast<const uint8_t*>(words.data()) + 4 * i);
+    }
+  }
+  if (record.has_file_crc32c()) meta.file_checksum = record.file_crc32c();
   MetaReadResult r;
   r.meta = std::move(meta);
   return r;

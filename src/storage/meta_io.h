@@ -21,9 +21,10 @@ namespace ttfs::storage {
 // fail to decode instead of being half-believed.
 inline constexpr size_t kMetaHeaderSize = 16;
 inline constexpr uint16_t kMetaVersion = 1;
-// Far above any real record (the file name is the only variable part), low
-// enough that a foreign file is never read whole into memory.
-inline constexpr size_t kMaxMetaFileSize = 64 * 1024;
+// Room for the block checksums of the largest file the wire can name (4 GiB
+// in 32 KiB blocks: 512 KiB), yet low enough that a foreign file is never
+// read whole into memory.
+inline constexpr size_t kMaxMetaFileSize = 1024 * 1024;
 
 enum class MetaError {
   kNone,

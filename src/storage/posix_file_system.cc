@@ -97,8 +97,8 @@ class PosixFileSystem final : public FileSystem {
     int flags = O_CLOEXEC;
     switch (mode) {
       case OpenMode::kRead: flags |= O_RDONLY; break;
-      case OpenMode::kWrite: flags |= O_WRONLY | O_CREAT; break;
-      case OpenMode::kWriteTruncated: flags |= O_WRONLY | O_CREAT | O_TRUNC; break;
+      case OpenMode::kWrite: flags |= O_RDWR | O_CREAT; break;
+      case OpenMode::kWriteTruncated: flags |= O_RDWR | O_CREAT | O_TRUNC; break;
     }
     OpenedFile opened;
     UniqueFd fd;

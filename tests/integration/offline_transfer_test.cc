@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <thread>
 
 #include "client/client.h"
+#include "common/task_id.h"
 #include "server_fixture.h"
+#include "storage/store_layout.h"
 
 namespace ttfs::testing {
 namespace {
@@ -73,6 +76,35 @@ TEST_F(OfflineBehaviour, DownloadInAnyOrderWithAWindow) {
   const auto down = downloader.run();
   ASSERT_TRUE(down.ok()) << down.status.to_string();
   EXPECT_TRUE(verifier.complete_and_correct());
+}
+
+TEST_F(OfflineBehaviour, AFileTheDiskDamagedIsRefusedNotServed) {
+  const uint64_t size = 4 * 32768;
+  const std::string task = create_task(kSender, kReceiver, size, TransferMode::kOffline);
+  ASSERT_TRUE(upload(client_endpoint(), task, size, 5).ok());
+
+  // One byte of the third segment changes on the disk after the upload.
+  const auto id = TaskId::parse(task);
+  ASSERT_TRUE(id.has_value());
+  const auto path = storage::StoreLayout(data_dir_).data_path(*id);
+  {
+    std::fstream data(path, std::ios::in | std::ios::out | std::ios::binary);
+    data.seekg(2 * 32768 + 99);
+    const char was = static_cast<char>(data.get());
+    data.seekp(2 * 32768 + 99);
+    data.put(static_cast<char>(was ^ 0x40));
+    ASSERT_TRUE(data.good());
+  }
+
+  client::PatternVerifier verifier(5, size);
+  client::OfflineDownloader downloader(client_endpoint(), {task, kReceiver, size},
+                                       verifier.writer());
+  const auto down = downloader.run();
+  EXPECT_FALSE(down.ok()) << "a damaged segment must not be served";
+  EXPECT_NE(down.final_state, FileState::kDone);
+  EXPECT_EQ(verifier.first_mismatch(), -1) << "the changed byte reached the receiver";
+  EXPECT_FALSE(verifier.complete_and_correct());
+  std::printf("damaged file: %s\n", down.status.to_string().c_str());
 }
 
 TEST_F(OfflineBehaviour, CompletedUploadSurvivesARestart) {

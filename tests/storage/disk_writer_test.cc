@@ -268,7 +268,7 @@ TEST_F(DiskWriterTest, FinalizeIsDurableAndReadable) {
   ASSERT_TRUE(found);
   FileMeta expected = meta;
   expected.complete = true;
-  EXPECT_EQ(*found, expected);
+  EXPECT_EQ(*found, testing::with_checksums(expected, testing::pattern_bytes(4, meta.file_size)));
   EXPECT_FALSE(std::filesystem::exists(store.layout().meta_tmp_path(meta.task_id)));
   auto reader = store.open_reader(meta.task_id);
   ASSERT_NE(reader, nullptr);

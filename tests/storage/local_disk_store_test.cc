@@ -28,7 +28,7 @@ class LocalDiskStoreTest : public ::testing::Test {
     expected_ += size > 0 ? 3 : 2;
     EXPECT_TRUE(collector_.wait_for(expected_));
     meta.complete = true;
-    return meta;
+    return testing::with_checksums(meta, pattern_bytes(seed, size));
   }
 
   void SetUp() override { store_.start(); }

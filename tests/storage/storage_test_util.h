@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -14,6 +15,8 @@
 
 #include "common/bytes.h"
 #include "common/task_id.h"
+#include "storage/block_checksums.h"
+#include "storage/crc32c.h"
 #include "storage/disk_completion.h"
 #include "storage/file_meta.h"
 
@@ -125,6 +128,19 @@ inline std::vector<uint8_t> pattern_bytes(uint64_t seed, uint64_t size) {
   std::vector<uint8_t> out(size);
   for (uint64_t i = 0; i < size; ++i) out[i] = pattern_byte(seed, i);
   return out;
+}
+
+// Gives a complete file's meta the checksums the store must record for these
+// bytes, each computed here straight from the bytes (the store combines the
+// whole file's from its blocks').
+inline FileMeta with_checksums(FileMeta meta, const std::vector<uint8_t>& bytes) {
+  meta.block_checksums.clear();
+  for (size_t at = 0; at < bytes.size(); at += BlockChecksums::kBlockSize) {
+    const size_t n = std::min<size_t>(BlockChecksums::kBlockSize, bytes.size() - at);
+    meta.block_checksums.push_back(crc32c({bytes.data() + at, n}));
+  }
+  meta.file_checksum = crc32c(bytes);
+  return meta;
 }
 
 }  // namespace ttfs::storage::testing

@@ -64,26 +64,48 @@ void IoThread::start() {
   thread_ = std::thread([this] { run(); });
 }
 
+void IoThread::stop_accepting() {
+  if (!thread_.joinable()) {  // no loop to ask
+    close_listeners();
+    return;
+  }
+  // The loop owns the listeners and may be accepting on one right now, so
+  // it closes them itself, between two epoll_waits.
+  listeners_close_requested_.store(true, std::memory_order_release);
+  wake();
+  listeners_closed_.wait(false, std::memory_order_acquire);
+}
+
+void IoThread::close_listeners() {
+  for (auto& [fd, port] : listeners_)
+    ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd.get(), nullptr);
+  listeners_.clear();
+  listeners_closed_.store(true, std::memory_order_release);
+  listeners_closed_.notify_all();
+}
+
 void IoThread::stop() {
   if (!thread_.joinable()) return;
   stopping_.store(true, std::memory_order_release);
+  wake();
+  thread_.join();
+}
+
+void IoThread::wake() {
   const uint64_t one = 1;
   [[maybe_unused]] ssize_t n = ::write(wake_fd_.get(), &one, sizeof one);
-  thread_.join();
 }
 
 void IoThread::post(std::vector<OutboundMessage>& batch) {
   if (batch.empty()) return;
   inbound_.enqueue_bulk(std::make_move_iterator(batch.begin()), batch.size());
   batch.clear();
-  const uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = ::write(wake_fd_.get(), &one, sizeof one);
+  wake();
 }
 
 void IoThread::post(OutboundMessage message) {
   inbound_.enqueue(std::move(message));
-  const uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = ::write(wake_fd_.get(), &one, sizeof one);
+  wake();
 }
 
 Connection* IoThread::find(ConnHandle handle) {
@@ -97,6 +119,12 @@ void IoThread::run() {
   epoll_event events[kMaxEvents];
   auto next_tick = Connection::Clock::now() + std::chrono::seconds(1);
   while (!stopping_.load(std::memory_order_acquire)) {
+    // Here, and not among the events below, so that no event of this round
+    // can name a listener already closed.
+    if (listeners_close_requested_.load(std::memory_order_acquire) &&
+        !listeners_closed_.load(std::memory_order_relaxed)) {
+      close_listeners();
+    }
     const int n = ::epoll_wait(epoll_fd_.get(), events, kMaxEvents, 1000);
     if (n < 0 && errno != EINTR) {
       spdlog::critical("io[{}]: epoll_wait: {}", index_, std::strerror(errno));
@@ -138,9 +166,12 @@ void IoThread::run() {
       next_tick = now + std::chrono::seconds(1);
     }
   }
+  // Replies posted before stop() still go out (a DONE that ended a
+  // transfer the shutdown waited for), as far as the sockets take them now.
+  drain_inbound();
   // Shutdown: the layers above are stopping too, so they are not told.
   for (Slot& slot : slots_) slot.conn.reset();
-  listeners_.clear();
+  close_listeners();  // also releases a stop_accepting() that raced with stop()
 }
 
 void IoThread::accept_all(int listen_fd, PortKind port) {

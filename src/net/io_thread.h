@@ -77,6 +77,10 @@ class IoThread {
 
   void add_listener(UniqueFd fd, PortKind port);  // before start()
   void start();
+  // Thread-safe: closes this thread's listening sockets, so that connects
+  // the kernel would have handed to them are refused, and returns once they
+  // are closed. The connections already open are served on.
+  void stop_accepting();
   void stop();  // thread-safe; closes everything and joins
 
   uint16_t index() const { return index_; }
@@ -100,6 +104,8 @@ class IoThread {
   };
 
   void run();
+  void close_listeners();
+  void wake();
   void accept_all(int listen_fd, PortKind port);
   // Reads once and hands on every whole PDU; false once nothing more can be
   // read now (EAGAIN, end of stream, an error, or the connection closed).
@@ -128,6 +134,8 @@ class IoThread {
   std::vector<uint32_t> free_slots_;
   moodycamel::ConcurrentQueue<OutboundMessage> inbound_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> listeners_close_requested_{false};
+  std::atomic<bool> listeners_closed_{false};
   std::thread thread_;
   IoStats stats_;
 };

@@ -118,6 +118,14 @@ const std::map<std::string, Setter>& config_keys() {
        [](Config& c, const std::string& v) {
          c.checkpoint_interval = std::chrono::seconds(parse_int<int64_t>(v, 0, 3600));
        }},
+      {"ShutdownGrace",
+       [](Config& c, const std::string& v) {
+         c.shutdown_grace = std::chrono::seconds(parse_int<int64_t>(v, 0, 3600));
+       }},
+      {"ShutdownTimeout",
+       [](Config& c, const std::string& v) {
+         c.shutdown_timeout = std::chrono::seconds(parse_int<int64_t>(v, 1, 3600));
+       }},
       {"DirectIo", [](Config& c, const std::string& v) { c.direct_io = parse_bool(v); }},
       {"LogLevel", [](Config& c, const std::string& v) { c.log_level = v; }},
   };
@@ -165,6 +173,8 @@ bool parse_command_line(int argc, char** argv, Config& config, int& exit_code) {
   uint32_t window = 0;
   std::string log_level;
   std::string direct_io;
+  int shutdown_grace = 0;
+  int shutdown_timeout = 0;
   app.add_option("--config", config_path, "fileserver.conf-style file (KEY=VALUE)");
   auto* listen_ip_flag = app.add_option("--listen-ip", listen_ip, "IPv4 address for both ports");
   auto* client_port_flag =
@@ -185,6 +195,14 @@ bool parse_command_line(int argc, char** argv, Config& config, int& exit_code) {
   auto* direct_io_flag =
       app.add_option("--direct-io", direct_io, "O_DIRECT for page-aligned segments (true/false)")
           ->check(CLI::IsMember({"true", "false", "yes", "no", "1", "0"}));
+  auto* shutdown_grace_flag =
+      app.add_option("--shutdown-grace", shutdown_grace,
+                     "seconds transfers in flight may take to finish on SIGTERM (0: none)")
+          ->check(CLI::Range(0, 3600));
+  auto* shutdown_timeout_flag =
+      app.add_option("--shutdown-timeout", shutdown_timeout,
+                     "seconds the stop after the grace may take before ttfsd exits non-zero")
+          ->check(CLI::Range(1, 3600));
   auto* log_level_flag =
       app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   try {
@@ -211,6 +229,9 @@ bool parse_command_line(int argc, char** argv, Config& config, int& exit_code) {
   if (task_timeout_flag->count()) config.limits.task_timeout = std::chrono::seconds(task_timeout);
   if (window_flag->count()) config.limits.upload_window = window;
   if (direct_io_flag->count()) config.direct_io = parse_bool(direct_io);
+  if (shutdown_grace_flag->count()) config.shutdown_grace = std::chrono::seconds(shutdown_grace);
+  if (shutdown_timeout_flag->count())
+    config.shutdown_timeout = std::chrono::seconds(shutdown_timeout);
   if (log_level_flag->count()) config.log_level = log_level;
   return true;
 }

@@ -31,6 +31,14 @@ struct Config {
   // How often unfinished uploads' progress is made durable and recorded, so
   // that a restart resumes them from there (see storage::DiskWriterOptions).
   std::chrono::seconds checkpoint_interval{1};
+  // On SIGTERM or SIGINT: how long the connections already open are served
+  // on so that the transfers in flight can finish (0: not at all). New
+  // connections are refused from the signal on.
+  std::chrono::seconds shutdown_grace{10};
+  // How long the ordered stop after the grace (IO, workers, the store's
+  // flush and checkpoint) may take before ttfsd gives up on it and exits
+  // non-zero rather than hang, on a stuck disk say.
+  std::chrono::seconds shutdown_timeout{30};
   std::string log_level = "info";
   transfer::TransferLimits limits;
   net::IoOptions io;

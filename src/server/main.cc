@@ -1,5 +1,6 @@
 // ttfsd: the daemon. Reads its configuration, starts the server, prints the
-// ports it listens on, and runs until SIGINT or SIGTERM.
+// ports it listens on, and runs until SIGINT or SIGTERM, on which it stops
+// gracefully (graceful_stop.h).
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -9,6 +10,7 @@
 #include <exception>
 
 #include "server/config.h"
+#include "server/graceful_stop.h"
 #include "server/server.h"
 
 namespace {
@@ -76,15 +78,15 @@ int main(int argc, char** argv) {
     const ttfs::server::ServerStats now = server.stats();
     if (received < 0 && now.connections_accepted != last.connections_accepted) {
       spdlog::info(
-          "stats: {} connections open ({} accepted), {} tasks live ({} created), {} uploads "
-          "complete, segments {} stored / {} served / {} relayed, {} refusals, {} protocol errors",
+          "stats: {} connections open ({} accepted), {} tasks live ({} created, {} "
+          "transferring), {} uploads complete, segments {} stored / {} served / {} relayed, {} "
+          "refusals, {} protocol errors",
           now.connections_open, now.connections_accepted, now.tasks_live, now.tasks_created,
-          now.uploads_completed, now.segments_stored, now.segments_served, now.segments_relayed,
-          now.refusals, now.protocol_errors);
+          now.transfers_in_flight, now.uploads_completed, now.segments_stored, now.segments_served,
+          now.segments_relayed, now.refusals, now.protocol_errors);
     }
     last = now;
   }
-  spdlog::info("ttfsd: {} received; shutting down", received == SIGINT ? "SIGINT" : "SIGTERM");
-  server.stop();
-  return 0;
+  return ttfs::server::stop_gracefully(server, signals, received, config.shutdown_grace,
+                                       config.shutdown_timeout);
 }

@@ -75,6 +75,19 @@ void Server::open_listeners() {
   bind_all(config_.msg_server_listen_ip, msg_server_port_, net::PortKind::kMsgServer);
 }
 
+void Server::stop_accepting() {
+  if (!running_) return;
+  for (auto& w : workers_) w->refuse_new_tasks();
+  for (auto& io : io_threads_) io->stop_accepting();
+}
+
+uint64_t Server::transfers_in_flight() const {
+  uint64_t total = 0;
+  for (const auto& w : workers_)
+    total += w->stats().transfers_in_flight.load(std::memory_order_acquire);
+  return total;
+}
+
 void Server::stop() {
   if (!running_) return;
   running_ = false;
@@ -97,6 +110,7 @@ ServerStats Server::stats() const {
     const auto& ws = w->stats();
     s.tasks_created += ws.tasks_created.load(std::memory_order_relaxed);
     s.tasks_live += ws.tasks_live.load(std::memory_order_relaxed);
+    s.transfers_in_flight += ws.transfers_in_flight.load(std::memory_order_relaxed);
     s.refusals += ws.refusals.load(std::memory_order_relaxed);
     s.segments_stored += ws.segments_stored.load(std::memory_order_relaxed);
     s.segments_served += ws.segments_served.load(std::memory_order_relaxed);

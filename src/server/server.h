@@ -18,6 +18,7 @@ struct ServerStats {
   uint64_t protocol_errors = 0;
   uint64_t tasks_created = 0;
   uint64_t tasks_live = 0;
+  uint64_t transfers_in_flight = 0;
   uint64_t refusals = 0;
   uint64_t segments_stored = 0;
   uint64_t segments_served = 0;
@@ -38,8 +39,18 @@ class Server {
   // Recovers the store, binds both ports and starts every thread. Throws
   // std::exception with a message naming what failed.
   void start();
+  // The first step of a graceful stop: the listening sockets on both ports
+  // are closed, so new connections are refused, and new tasks are refused on
+  // the msg-server connections already open. Every connection already open
+  // is served on, logins included, until stop().
+  void stop_accepting();
+  // Transfers that a connected peer is moving data through, over all
+  // workers: what a graceful stop waits for (see Task::transferring()).
+  uint64_t transfers_in_flight() const;
   // Stops in order: no more input (IO threads), the work in flight
-  // (workers), then the disk writer, which flushes everything queued.
+  // (workers), then the disk writer, which flushes everything queued and
+  // checkpoints unfinished uploads. Cuts whatever is still transferring;
+  // see graceful_stop.h for the wait before it.
   void stop();
 
   uint16_t client_port() const { return client_port_; }

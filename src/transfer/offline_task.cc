@@ -371,4 +371,10 @@ void OfflineTask::on_tick(Clock::time_point now, TaskEffects& fx) {
 
 bool OfflineTask::finished() const { return state_ == State::kFailed || forgotten_; }
 
+bool OfflineTask::transferring() const {
+  // An uploader is connected while uploading, and while finalizing if it
+  // stayed to be told DONE; downloads are connected receivers.
+  return uploader_.valid() || !downloads_.empty();
+}
+
 }  // namespace ttfs::transfer

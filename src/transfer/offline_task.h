@@ -36,6 +36,7 @@ class OfflineTask final : public Task {
   Verdict on_store_done(const StoreDone& done, Clock::time_point now, TaskEffects& fx) override;
   void on_tick(Clock::time_point now, TaskEffects& fx) override;
   bool finished() const override;
+  bool transferring() const override;
 
   State state() const { return state_; }
   uint32_t in_flight() const { return static_cast<uint32_t>(requests_.size()) + writing_; }

@@ -25,6 +25,7 @@ class OnlineTask final : public Task {
   Verdict on_store_done(const StoreDone& done, Clock::time_point now, TaskEffects& fx) override;
   void on_tick(Clock::time_point now, TaskEffects& fx) override;
   bool finished() const override;
+  bool transferring() const override { return state_ == State::kTransferring; }
 
   State state() const { return state_; }
   size_t outstanding_pulls() const { return outstanding_.size(); }

@@ -43,6 +43,11 @@ class Task {
   virtual void on_tick(Clock::time_point now, TaskEffects& fx) = 0;
   // True once the task has nothing left to do and can be forgotten.
   virtual bool finished() const = 0;
+  // True while a connected peer is moving data through the task (or waits
+  // for the DONE its data has earned): what a graceful shutdown waits for. A
+  // task nobody is connected to, or whose peer waits for a peer that is not
+  // there, is not.
+  virtual bool transferring() const = 0;
 
  protected:
   TaskInfo info_;

@@ -102,6 +102,8 @@ void Worker::run() {
       next_tick = now + kTickInterval;
     }
     flush_outboxes();
+    // Published after the flush: see WorkerStats::transfers_in_flight.
+    stats_.transfers_in_flight.store(transferring_, std::memory_order_release);
     // Stopping: whatever was queued before stop() has been handled once a
     // batch comes back short.
     if (n < kBatch && stopping_.load(std::memory_order_acquire)) break;
@@ -117,7 +119,8 @@ void Worker::handle(WorkerEvent& event, Clock::time_point now) {
         } else if constexpr (std::is_same_v<E, Login>) {
           handle_login(e, now);
         } else {
-          Task* task = find_task(e.task);
+          LiveTask* live = find_task(e.task);
+          Task* task = live != nullptr ? live->task.get() : nullptr;
           if constexpr (std::is_same_v<E, PullRequest>) {
             if (task == nullptr) {
               // No such task (expired, finished, or never made): refuse.
@@ -128,17 +131,17 @@ void Worker::handle(WorkerEvent& event, Clock::time_point now) {
               stats_.refusals.fetch_add(1, std::memory_order_relaxed);
               return;
             }
-            after_event(*task, task->on_pull_request(e, now, *this));
+            after_event(*live, task->on_pull_request(e, now, *this));
           } else if constexpr (std::is_same_v<E, PullResponse>) {
             if (task == nullptr) return close(e.conn, "data for an unknown task");
-            after_event(*task, task->on_pull_response(e, now, *this));
+            after_event(*live, task->on_pull_response(e, now, *this));
           } else if constexpr (std::is_same_v<E, StateReport>) {
             if (task == nullptr) return close(e.conn, "state for an unknown task");
-            after_event(*task, task->on_state(e, now, *this));
+            after_event(*live, task->on_state(e, now, *this));
           } else if constexpr (std::is_same_v<E, ConnClosed>) {
             if (task == nullptr) return;
             task->on_conn_closed(e.conn, now, *this);
-            after_event(*task, Verdict::accept());
+            after_event(*live, Verdict::accept());
           } else if constexpr (std::is_same_v<E, StoreDone>) {
             if (task == nullptr) return;
             if (e.kind == StoreDone::Kind::kWritten && e.error == 0) {
@@ -146,29 +149,49 @@ void Worker::handle(WorkerEvent& event, Clock::time_point now) {
             } else if (e.kind == StoreDone::Kind::kFinalized && e.error == 0) {
               stats_.uploads_completed.fetch_add(1, std::memory_order_relaxed);
             }
-            after_event(*task, task->on_store_done(e, now, *this));
+            after_event(*live, task->on_store_done(e, now, *this));
           }
         }
       },
       event);
 }
 
-Task* Worker::find_task(const TaskId& id) {
+Worker::LiveTask* Worker::find_task(const TaskId& id) {
   auto it = tasks_.find(id);
-  return it == tasks_.end() ? nullptr : it->second.get();
+  return it == tasks_.end() ? nullptr : &it->second;
 }
 
-void Worker::after_event(Task& task, const Verdict& verdict) {
+void Worker::after_event(LiveTask& live, const Verdict& verdict) {
+  const Task& task = *live.task;
   if (!verdict.ok()) {
     stats_.refusals.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("task {}: refused: {}", task.info().id_text, verdict.refusal);
   }
-  if (task.finished()) forget(task.info().id);
+  if (task.finished()) {
+    forget(task.info().id);
+  } else {
+    recount_transferring(live);
+  }
+}
+
+void Worker::recount_transferring(LiveTask& live) {
+  const bool transferring = live.task->transferring();
+  if (transferring == live.counted_transferring) return;
+  live.counted_transferring = transferring;
+  if (transferring) {
+    ++transferring_;
+  } else {
+    --transferring_;
+  }
 }
 
 void Worker::forget(const TaskId& id) {
   readers_.erase(id);
-  if (tasks_.erase(id) > 0) stats_.tasks_live.fetch_sub(1, std::memory_order_relaxed);
+  const auto it = tasks_.find(id);
+  if (it == tasks_.end()) return;
+  if (it->second.counted_transferring) --transferring_;
+  tasks_.erase(it);
+  stats_.tasks_live.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Worker::handle_create(CreateTask& create, Clock::time_point now) {
@@ -186,6 +209,10 @@ void Worker::handle_create(CreateTask& create, Clock::time_point now) {
     refusal = "too many tasks";
   } else if (create.info.file_size > limits_.max_file_size) {
     refusal = "file too large";
+  } else if (refusing_new_tasks_.load(std::memory_order_relaxed)) {
+    // No connection could be made to start it, and a task not yet begun
+    // does not survive the restart.
+    refusal = "the server is shutting down";
   }
   if (refusal != nullptr) {
     spdlog::warn("refusing a transfer of '{}' from {} to {}: {}", create.info.file_name,
@@ -214,11 +241,10 @@ void Worker::handle_create(CreateTask& create, Clock::time_point now) {
   post(create.conn, net::encode_pdu(net::kSidOther, net::kCidFileTransferRsp, create.seq, rsp));
 }
 
-Task* Worker::adopt(const TaskId& id, std::unique_ptr<Task> task) {
-  Task* raw = task.get();
-  tasks_.emplace(id, std::move(task));
+Worker::LiveTask* Worker::adopt(const TaskId& id, std::unique_ptr<Task> task) {
+  LiveTask& live = tasks_.emplace(id, LiveTask{std::move(task)}).first->second;
   stats_.tasks_live.fetch_add(1, std::memory_order_relaxed);
-  return raw;
+  return &live;
 }
 
 std::unique_ptr<Task> Worker::restore_from_store(const Login& login, Clock::time_point now) {
@@ -242,12 +268,12 @@ std::unique_ptr<Task> Worker::restore_from_store(const Login& login, Clock::time
 }
 
 void Worker::handle_login(Login& login, Clock::time_point now) {
-  Task* task = find_task(login.task);
-  if (task == nullptr) {
+  LiveTask* live = find_task(login.task);
+  if (live == nullptr) {
     if (auto restored = restore_from_store(login, now))
-      task = adopt(login.task, std::move(restored));
+      live = adopt(login.task, std::move(restored));
   }
-  if (task == nullptr) {
+  if (live == nullptr) {
     TaskInfo unknown;
     unknown.id_text = login.task.str();
     send_login_rsp(login.conn, login.seq, unknown, false);
@@ -256,14 +282,18 @@ void Worker::handle_login(Login& login, Clock::time_point now) {
     spdlog::info("task {}: login by user {} refused: no such task", unknown.id_text, login.user_id);
     return;
   }
-  after_event(*task, task->on_login(login, now, *this));
+  after_event(*live, live->task->on_login(login, now, *this));
 }
 
 void Worker::tick(Clock::time_point now) {
   std::vector<TaskId> done;
-  for (auto& [id, task] : tasks_) {
-    task->on_tick(now, *this);
-    if (task->finished()) done.push_back(id);
+  for (auto& [id, live] : tasks_) {
+    live.task->on_tick(now, *this);
+    if (live.task->finished()) {
+      done.push_back(id);
+    } else {
+      recount_transferring(live);
+    }
   }
   for (const TaskId& id : done) forget(id);
 }

@@ -24,6 +24,11 @@ namespace ttfs::transfer {
 struct WorkerStats {
   std::atomic<uint64_t> tasks_created{0};
   std::atomic<uint64_t> tasks_live{0};
+  // Tasks a connected peer is moving data through (Task::transferring()),
+  // published once a batch's replies are on their way to the IO threads: a
+  // reader that sees 0 knows that every reply which ended a transfer has
+  // been posted.
+  std::atomic<uint64_t> transfers_in_flight{0};
   std::atomic<uint64_t> refusals{0};
   std::atomic<uint64_t> segments_stored{0};
   std::atomic<uint64_t> segments_served{0};
@@ -50,6 +55,10 @@ class Worker final : private TaskEffects {
   void start();
   // Handles everything already queued, then joins.
   void stop();
+  // Thread-safe: from now on, new tasks are refused as a full server refuses
+  // them (a graceful shutdown is under way); logins to existing tasks are
+  // still served.
+  void refuse_new_tasks() { refusing_new_tasks_.store(true, std::memory_order_relaxed); }
 
   Queue& queue() { return queue_; }
   // Called on the disk-writer thread: hands its completions over.
@@ -57,6 +66,12 @@ class Worker final : private TaskEffects {
   const WorkerStats& stats() const { return stats_; }
 
  private:
+  // A task, and whether it is counted in transferring_.
+  struct LiveTask {
+    std::unique_ptr<Task> task;
+    bool counted_transferring = false;
+  };
+
   void run();
   void handle(WorkerEvent& event, Clock::time_point now);
   void handle_create(CreateTask& create, Clock::time_point now);
@@ -64,9 +79,11 @@ class Worker final : private TaskEffects {
   // A task the store still knows for a login the workers do not: a partial
   // upload to resume, or a complete file. nullptr if there is none.
   std::unique_ptr<Task> restore_from_store(const Login& login, Clock::time_point now);
-  Task* adopt(const TaskId& id, std::unique_ptr<Task> task);
-  Task* find_task(const TaskId& id);
-  void after_event(Task& task, const Verdict& verdict);
+  LiveTask* adopt(const TaskId& id, std::unique_ptr<Task> task);
+  LiveTask* find_task(const TaskId& id);
+  void after_event(LiveTask& live, const Verdict& verdict);
+  // Brings transferring_ up to date with the task's transferring().
+  void recount_transferring(LiveTask& live);
   void tick(Clock::time_point now);
   void forget(const TaskId& id);
   void flush_outboxes();
@@ -97,9 +114,11 @@ class Worker final : private TaskEffects {
 
   Queue queue_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> refusing_new_tasks_{false};
   std::thread thread_;
 
-  std::unordered_map<TaskId, std::unique_ptr<Task>> tasks_;
+  std::unordered_map<TaskId, LiveTask> tasks_;
+  uint64_t transferring_ = 0;  // stats_.transfers_in_flight, before publication
   std::unordered_map<TaskId, std::unique_ptr<storage::FileReader>> readers_;
   WorkerStats stats_;
 };

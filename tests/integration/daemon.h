@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "client/client.h"
 
@@ -18,23 +19,30 @@ namespace ttfs::testing {
 
 // The real ttfsd binary, started as an operator would, with its output in a
 // log file: it must print the ports it picked for 0, serve, and exit 0 on
-// SIGTERM or SIGINT.
+// SIGTERM or SIGINT. `extra_args` go after the usual ones (e.g. a shutdown
+// grace).
 class Daemon {
  public:
   Daemon(const std::filesystem::path& data_dir, const std::filesystem::path& log,
-         const char* log_level = "warn")
+         const char* log_level = "warn", const std::vector<std::string>& extra_args = {})
       : log_(log) {
     std::filesystem::remove(log_);
+    // Built before the fork: the child only execs.
+    std::vector<std::string> args = {
+        "ttfsd",      "--listen-ip", "127.0.0.1",  "--client-port",   "0",
+        "--msg-port", "0",           "--data-dir", data_dir.string(), "--io-threads",
+        "2",          "--workers",   "2",          "--log-level",     log_level};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
-      const std::string dir = data_dir.string();
       std::FILE* out = std::fopen(log.c_str(), "w");
       if (out == nullptr) ::_exit(126);
       ::dup2(::fileno(out), STDOUT_FILENO);
       ::dup2(::fileno(out), STDERR_FILENO);
-      ::execl(TTFSD_PATH, "ttfsd", "--listen-ip", "127.0.0.1", "--client-port", "0", "--msg-port",
-              "0", "--data-dir", dir.c_str(), "--io-threads", "2", "--workers", "2", "--log-level",
-              log_level, static_cast<char*>(nullptr));
+      ::execv(TTFSD_PATH, argv.data());
       ::_exit(127);
     }
     // Generous: a sanitizer build starts slowly.
@@ -60,16 +68,35 @@ class Daemon {
 
   // Sends `signal` and returns the exit status, or -1 if it did not exit in time.
   int stop(int signal) {
-    ::kill(pid_, signal);
-    for (int i = 0; i < 200; ++i) {
+    send(signal);
+    return wait_exit(std::chrono::seconds(10));
+  }
+
+  void send(int signal) { ::kill(pid_, signal); }
+
+  // The exit status (128 + the signal if a signal ended it), or -1 if it has
+  // not exited within `limit`.
+  int wait_exit(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         exited_ = true;
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (std::chrono::steady_clock::now() >= deadline) return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    return -1;
+  }
+
+  // Waits until the log holds `text`; false if it does not within `limit`.
+  bool wait_for_output(const std::string& text, std::chrono::milliseconds limit) const {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (output().find(text) == std::string::npos) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
   }
 
   // kill -9: no handler runs, nothing is flushed; the page cache survives.

@@ -1118,5 +1118,35 @@ TEST_F(OfflineTaskTest, AResumedUploadCanOnlyBeJoinedByItsSender) {
   EXPECT_EQ(fx.count(Kind::kPullReq), 0u);
 }
 
+// --- what a graceful shutdown waits for -------------------------------------------
+
+TEST_F(OfflineTaskTest, AnUploadTransfersWhileItsSenderIsConnectedUntilToldDone) {
+  make(2 * kSeg);
+  EXPECT_FALSE(task->transferring()) << "nobody is connected yet";
+  ASSERT_TRUE(login_upload(U).ok());
+  EXPECT_TRUE(task->transferring());
+  task->on_conn_closed(U, now, fx);
+  EXPECT_FALSE(task->transferring()) << "a cut upload waits for nobody";
+  ASSERT_TRUE(login_upload(U2).ok());
+  ASSERT_TRUE(answer(0, U2).ok());
+  ASSERT_TRUE(answer(1, U2).ok());
+  ASSERT_TRUE(written(0, 2).ok());
+  ASSERT_EQ(task->state(), State::kFinalizing);
+  EXPECT_TRUE(task->transferring()) << "the sender waits for its DONE";
+  ASSERT_TRUE(finalized().ok());
+  EXPECT_TRUE(done_sent_to(U2));
+  EXPECT_FALSE(task->transferring());
+}
+
+TEST_F(OfflineTaskTest, ADownloadTransfersUntilItEnds) {
+  make_stored(2 * kSeg);
+  EXPECT_FALSE(task->transferring());
+  ASSERT_TRUE(login_download(D).ok());
+  EXPECT_TRUE(task->transferring());
+  ASSERT_TRUE(download(D, 1, 0, 2 * kSeg).ok());
+  EXPECT_TRUE(done_sent_to(D));
+  EXPECT_FALSE(task->transferring());
+}
+
 }  // namespace
 }  // namespace ttfs::transfer::testing

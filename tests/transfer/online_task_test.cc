@@ -713,5 +713,17 @@ TEST_F(OnlineTaskTest, AWholeTransferRelaysEveryByte) {
   EXPECT_TRUE(task->finished());
 }
 
+// --- what a graceful shutdown waits for -------------------------------------------
+
+TEST_F(OnlineTaskTest, TransfersOnlyWhileBothPeersAreConnected) {
+  EXPECT_FALSE(task->transferring());
+  ASSERT_TRUE(login_sender(S).ok());
+  EXPECT_FALSE(task->transferring()) << "a sender waiting for its receiver moves nothing";
+  ASSERT_TRUE(login_receiver(R).ok());
+  EXPECT_TRUE(task->transferring());
+  task->on_conn_closed(R, now, fx);
+  EXPECT_FALSE(task->transferring());
+}
+
 }  // namespace
 }  // namespace ttfs::transfer::testing

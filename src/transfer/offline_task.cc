@@ -1,6 +1,7 @@
 #include "transfer/offline_task.h"
 
 #include <algorithm>
+#include <cerrno>
 
 namespace ttfs::transfer {
 
@@ -149,6 +150,17 @@ void OfflineTask::finalize(TaskEffects& fx) {
   fx.store_finalize(info_);
 }
 
+const char* OfflineTask::store_failure(int error) {
+  // Static text, as refusals are; the cases an operator acts on get their own.
+  switch (error) {
+    case ENOSPC:
+    case EDQUOT: return "the store is full (ENOSPC or quota): upload cancelled";
+    case EIO: return "the store's disk failed (EIO): upload cancelled";
+    case EROFS: return "the store is read-only (EROFS): upload cancelled";
+    default: return "the store failed: upload cancelled";
+  }
+}
+
 void OfflineTask::fail(TaskEffects& fx, const char* why) {
   state_ = State::kFailed;
   if (uploader_.valid()) {
@@ -206,8 +218,9 @@ Verdict OfflineTask::on_pull_response(PullResponse& rsp, Clock::time_point now, 
 Verdict OfflineTask::on_store_done(const StoreDone& done, Clock::time_point now, TaskEffects& fx) {
   if (state_ == State::kFailed) return Verdict::accept();  // an abort is on its way
   if (done.error != 0) {
-    fail(fx, "the store failed");
-    return Verdict::refuse("the store failed");
+    const char* why = store_failure(done.error);
+    fail(fx, why);
+    return Verdict::refuse(why);
   }
   switch (done.kind) {
     case StoreDone::Kind::kBegun:

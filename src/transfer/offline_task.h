@@ -66,6 +66,8 @@ class OfflineTask final : public Task {
   // The upload cannot go on (a store error, the sender's CANCEL): the partial
   // file is discarded and the uploader is told and closed.
   void fail(TaskEffects& fx, const char* why);
+  // Why an upload ends when the store reports `error`.
+  static const char* store_failure(int error);
   // The sender's connection is gone (closed by it or by us): what it was
   // asked for and never answered is asked of its next one, which the upload
   // now waits for.

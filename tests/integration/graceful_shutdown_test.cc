@@ -240,8 +240,8 @@ TEST_F(GracefulShutdown, AStalledUploadIsCutAfterTheGraceAndResumesAfterTheResta
         kGraceSeconds);
   }
   // The stop made everything received durable and recorded it.
-  const auto meta =
-      storage::read_meta_file(storage::StoreLayout(dir_).meta_path(*TaskId::parse(task)));
+  const storage::StoreLayout layout(dir_);
+  const auto meta = storage::read_meta_file(layout.fs(), layout.meta_path(*TaskId::parse(task)));
   ASSERT_TRUE(meta.ok());
   EXPECT_EQ(meta.meta->durable_bytes, kSentBeforeStall * kSegment);
 

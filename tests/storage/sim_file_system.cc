@@ -232,6 +232,11 @@ void SimFileSystem::fail_writes_with(int error) {
   write_error_ = error;
 }
 
+void SimFileSystem::fail_syncs_with(int error) {
+  std::lock_guard lock(mu_);
+  sync_error_ = error;
+}
+
 void SimFileSystem::set_supports_direct(bool supported) {
   std::lock_guard lock(mu_);
   supports_direct_ = supported;
@@ -323,6 +328,7 @@ int SimFileSystem::sync_dir(const std::filesystem::path& dir) {
   if (crashed_) return EIO;
   if (!is_dir(k)) return ENOENT;
   if (const int err = step(); err != 0) return err;
+  if (sync_error_ != 0) return sync_error_;
   std::vector<EntryChange> rest;
   for (EntryChange& change : unsynced_entries_) {
     if (parent_of(change.path) != k) {
@@ -340,6 +346,7 @@ int SimFileSystem::sync_dir(const std::filesystem::path& dir) {
 int SimFileSystem::sync_all(const std::filesystem::path&) {
   std::lock_guard lock(mu_);
   if (const int err = step(); err != 0) return err;
+  if (sync_error_ != 0) return sync_error_;
   durable_ = live_;
   unsynced_entries_.clear();
   sync_inodes();

@@ -47,6 +47,8 @@ class SimFileSystem final : public FileSystem {
   void set_capacity(uint64_t bytes);
   // Every data write fails with `error` (EIO...) while it is set; 0 clears it.
   void fail_writes_with(int error);
+  // Every sync (sync_all, sync_dir) fails with `error` while it is set.
+  void fail_syncs_with(int error);
   void set_supports_direct(bool supported);
 
   // --- Inspection.
@@ -112,6 +114,7 @@ class SimFileSystem final : public FileSystem {
   uint64_t generation_ = 0;  // bumped by power_cut; older files are dead
   uint64_t capacity_ = UINT64_MAX;
   int write_error_ = 0;
+  int sync_error_ = 0;
   bool supports_direct_ = true;
 };
 

@@ -52,8 +52,10 @@ bool parse_bool(const std::string& value) {
 
 using Setter = std::function<void(Config&, const std::string&)>;
 
+constexpr int64_t kYear = 365LL * 24 * 3600;
+
 std::chrono::seconds seconds(const std::string& v) {
-  return std::chrono::seconds(parse_int<int64_t>(v, 1, 365LL * 24 * 3600));
+  return std::chrono::seconds(parse_int<int64_t>(v, 1, kYear));
 }
 
 const std::map<std::string, Setter>& config_keys() {
@@ -118,6 +120,16 @@ const std::map<std::string, Setter>& config_keys() {
        [](Config& c, const std::string& v) {
          c.checkpoint_interval = std::chrono::seconds(parse_int<int64_t>(v, 0, 3600));
        }},
+      {"Retention",
+       [](Config& c, const std::string& v) {
+         c.retention.complete_for = std::chrono::seconds(parse_int<int64_t>(v, 0, kYear * 100));
+       }},
+      {"PartialRetention",
+       [](Config& c, const std::string& v) {
+         c.retention.partial_for = std::chrono::seconds(parse_int<int64_t>(v, 0, kYear * 100));
+       }},
+      {"RetentionSweep",
+       [](Config& c, const std::string& v) { c.retention.sweep_period = seconds(v); }},
       {"ShutdownGrace",
        [](Config& c, const std::string& v) {
          c.shutdown_grace = std::chrono::seconds(parse_int<int64_t>(v, 0, 3600));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "net/io_thread.h"
+#include "storage/retention.h"
 #include "transfer/transfer_limits.h"
 
 namespace ttfs::server {
@@ -31,6 +32,13 @@ struct Config {
   // How often unfinished uploads' progress is made durable and recorded, so
   // that a restart resumes them from there (see storage::DiskWriterOptions).
   std::chrono::seconds checkpoint_interval{1};
+  // How long offline files are kept: a complete one for a week after its
+  // upload, an unfinished one nobody resumes for a day (see
+  // storage::RetentionOptions; 0 keeps them).
+  storage::RetentionOptions retention{.complete_for = std::chrono::hours(24 * 7),
+                                      .partial_for = std::chrono::hours(24),
+                                      .sweep_period = std::chrono::hours(1),
+                                      .clock = {}};
   // On SIGTERM or SIGINT: how long the connections already open are served
   // on so that the transfers in flight can finish (0: not at all). New
   // connections are refused from the signal on.

@@ -18,6 +18,7 @@ void Server::start() {
   storage::DiskWriterOptions store_options;
   store_options.direct_io = config_.direct_io;
   store_options.checkpoint_interval = config_.checkpoint_interval;
+  store_options.retention = config_.retention;
   store_ = std::make_unique<storage::LocalDiskStore>(
       config_.data_dir,
       [this](uint32_t owner, std::vector<storage::DiskCompletion>&& done) {

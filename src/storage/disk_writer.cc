@@ -28,7 +28,8 @@ DiskWriter::DiskWriter(StoreLayout layout, CompletionSink sink, DiskWriterOption
     : layout_(std::move(layout)),
       sink_(std::move(sink)),
       options_(std::move(options)),
-      iov_max_(iov_max()) {
+      iov_max_(iov_max()),
+      sweeper_(layout_, options_.retention) {
   batch_.resize(std::max<size_t>(options_.max_batch, 1));
   iov_.reserve(iov_max_);
 }
@@ -87,6 +88,7 @@ DiskWriterStats DiskWriter::stats() const {
   s.aborted = stats_.aborted.load(std::memory_order_relaxed);
   s.syncs = stats_.syncs.load(std::memory_order_relaxed);
   s.checkpoints = stats_.checkpoints.load(std::memory_order_relaxed);
+  s.expired = stats_.expired.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -100,6 +102,7 @@ void DiskWriter::run() noexcept {
         queue_.wait_dequeue_bulk_timed(token, batch_.begin(), batch_.size(), options_.idle_wait);
     if (n > 0) process(n);
     checkpoint_if_due();
+    sweep_if_due();
     if (stopping_.load(std::memory_order_acquire)) {
       // Everything enqueued before stop() set the flag is visible now; take
       // it all before leaving.
@@ -211,6 +214,14 @@ void DiskWriter::apply_begin(DiskOp& op) {
     upload.written_ahead.clear();
     upload.sums = BlockChecksums(meta.file_size);
   }
+  if (err == 0 && meta.durable_bytes > upload.meta.durable_bytes) {
+    // The worker resumes after a prefix that is no longer here (retention or
+    // an abort removed the partial upload after it looked): asking only for
+    // the rest would leave a hole in the file.
+    spdlog::warn("begin {}: resumes after byte {}, but only {} are stored", id.str(),
+                 meta.durable_bytes, upload.meta.durable_bytes);
+    err = ESTALE;
+  }
   if (err == 0) {
     // The partial record is what a restart knows the upload by. It needs no
     // sync of its own: the finalize's first sync takes it along.
@@ -314,8 +325,7 @@ void DiskWriter::write_group(const TaskId& id, OpenUpload& upload, const size_t*
                              size_t count) {
   const uint64_t offset = batch_[first[0]].offset;
   const uint64_t total = fill_iov(first, count);
-  int error = options_.write_fault ? options_.write_fault(id, offset, total) : 0;
-  if (error == 0) error = write_iov(upload, offset, total, first, count);
+  const int error = write_iov(upload, offset, total, first, count);
   for (size_t k = 0; k < count; ++k) {
     const DiskOp& op = batch_[first[k]];
     complete(op.owner, {DiskCompletion::Kind::kWritten, id, op.offset, op.data.size(), error});
@@ -364,6 +374,12 @@ void DiskWriter::checkpoint_if_due() {
   if (now < next_checkpoint_) return;
   next_checkpoint_ = now + options_.checkpoint_interval;
   checkpoint();
+}
+
+void DiskWriter::sweep_if_due() {
+  const SweepResult swept = sweeper_.step_if_due(
+      std::chrono::steady_clock::now(), [this](const TaskId& id) { return open_.contains(id); });
+  bump(stats_.expired, swept.expired_complete + swept.expired_partial);
 }
 
 void DiskWriter::checkpoint() {
@@ -491,6 +507,7 @@ void DiskWriter::commit_finalizes() {
       FileMeta done = *op.meta;
       done.complete = true;
       done.durable_bytes = 0;
+      done.completed_at_unix = options_.retention.now_unix();
       done.block_checksums = sums.all();
       done.file_checksum = sums.file_checksum();
       err = overwrite_meta_file(layout_, done);

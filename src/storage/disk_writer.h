@@ -24,13 +24,10 @@
 #include "storage/disk_op.h"
 #include "storage/file_meta.h"
 #include "storage/file_system.h"
+#include "storage/retention.h"
 #include "storage/store_layout.h"
 
 namespace ttfs::storage {
-
-// Returns an errno to make one pwritev of [offset, offset+length) of a task
-// fail as if the kernel had said so, or 0 to let it run. Tests only.
-using WriteFaultHook = std::function<int(const TaskId&, uint64_t offset, uint64_t length)>;
 
 struct DiskWriterOptions {
   size_t max_batch = 8192;  // ops taken off the queue at once
@@ -47,7 +44,10 @@ struct DiskWriterOptions {
   // recorded in their metadata (one sync for all of them), so that a restart
   // resumes each from there rather than from zero. Zero turns it off.
   std::chrono::milliseconds checkpoint_interval{1000};
-  WriteFaultHook write_fault;
+  // What outlives its retention is deleted between batches, on this thread,
+  // so that a sweep never races a begin, a finalize or an abort of the same
+  // file.
+  RetentionOptions retention;
   // Where the store's files go through; nullptr for the real file system.
   // Tests put a simulated disk here (power cuts, full disks, I/O errors).
   FileSystem* file_system = nullptr;
@@ -66,6 +66,7 @@ struct DiskWriterStats {
   uint64_t aborted = 0;
   uint64_t syncs = 0;        // file-system syncs: finalize group commits and checkpoints
   uint64_t checkpoints = 0;  // checkpoints that recorded some upload's progress
+  uint64_t expired = 0;      // files retention removed, complete and unfinished
 };
 
 // The disk-writer thread. Producers enqueue ops from any thread; the thread
@@ -121,6 +122,7 @@ class DiskWriter {
   void apply_abort(DiskOp& op);
   static void record_written(OpenUpload& upload, uint64_t offset, uint64_t length);
   void checkpoint_if_due();
+  void sweep_if_due();
   // Syncs and records each unfinished upload's durable prefix.
   void checkpoint();
   int sync_store();
@@ -142,6 +144,7 @@ class DiskWriter {
   const CompletionSink sink_;
   const DiskWriterOptions options_;
   const size_t iov_max_;  // segments per pwritev
+  RetentionSweeper sweeper_;
 
   moodycamel::BlockingConcurrentQueue<DiskOp> queue_;
   std::atomic<bool> stopping_{false};
@@ -165,7 +168,8 @@ class DiskWriter {
 
   struct AtomicStats {
     std::atomic<uint64_t> batches{0}, ops{0}, segments{0}, pwritev_calls{0}, direct_writes{0},
-        bytes_written{0}, write_errors{0}, finalized{0}, aborted{0}, syncs{0}, checkpoints{0};
+        bytes_written{0}, write_errors{0}, finalized{0}, aborted{0}, syncs{0}, checkpoints{0},
+        expired{0};
   } stats_;
 };
 

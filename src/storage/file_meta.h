@@ -19,7 +19,8 @@ struct FileMeta {
   uint64_t file_size = 0;
   int64_t created_at_unix = 0;
   bool complete = false;
-  uint64_t durable_bytes = 0;  // of a partial upload: the prefix known to be on stable storage
+  int64_t completed_at_unix = 0;  // of a complete file: when it became complete; 0 if not kept
+  uint64_t durable_bytes = 0;     // of a partial upload: the prefix known to be on stable storage
   // CRC-32C per BlockChecksums::kBlockSize block: all of a complete file's,
   // the leading durable ones of a partial upload; empty for a file stored
   // before checksums were kept.

@@ -69,6 +69,9 @@ std::vector<uint8_t> encode_meta(const FileMeta& meta) {
   record.set_created_at_unix(meta.created_at_unix);
   record.set_complete(meta.complete);
   if (!meta.complete && meta.durable_bytes > 0) record.set_durable_bytes(meta.durable_bytes);
+  if (meta.complete && meta.completed_at_unix != 0) {
+    record.set_completed_at_unix(meta.completed_at_unix);
+  }
   if (!meta.block_checksums.empty()) {
     record.set_block_size(BlockChecksums::kBlockSize);
     std::string* words = record.mutable_block_crc32c();
@@ -124,6 +127,7 @@ MetaReadResult decode_meta(std::span<const uint8_t> bytes) {
   meta.file_size = record.file_size();
   meta.created_at_unix = record.created_at_unix();
   meta.complete = record.complete();
+  if (meta.complete) meta.completed_at_unix = record.completed_at_unix();
   // A prefix past the end is not ours to believe: resume from nothing.
   meta.durable_bytes = record.durable_bytes() <= meta.file_size ? record.durable_bytes() : 0;
   if (record.has_block_crc32c()) {

@@ -33,6 +33,8 @@ class OfflineStore {
   // Creates the task's data file (a fresh task starts empty; a partial
   // upload being resumed keeps its bytes) and writes complete=false metadata.
   // A task whose metadata already says complete is refused with EEXIST.
+  // meta.durable_bytes is the prefix the caller resumes after (0 for a fresh
+  // upload); ESTALE if the store no longer holds that much of it.
   virtual void begin_upload(uint32_t owner, const FileMeta& meta) = 0;
   // kWritten once the bytes are in the file (not yet necessarily durable).
   // EBADF if the upload is not open, EINVAL if the range passes file_size.

@@ -35,6 +35,7 @@ std::unique_ptr<OfflineTask> OfflineTask::resumed(TaskInfo info, uint64_t durabl
     if (task->grid_.offset_of(i) + task->grid_.size_of(i) > durable_bytes) break;
     task->segments_[i] = Segment::kWritten;
     ++task->written_;
+    task->resume_from_ = task->grid_.offset_of(i) + task->grid_.size_of(i);
   }
   return task;
 }
@@ -89,7 +90,7 @@ Verdict OfflineTask::login_upload(const Login& login, TaskEffects& fx) {
   state_ = State::kUploading;
   fx.send_login_rsp(login.conn, login.seq, info_, true);
   if (!store_begun_) {
-    fx.store_begin(info_);
+    fx.store_begin(info_, resume_from_);
     store_begun_ = true;
   }
   if (grid_.count() == 0) {

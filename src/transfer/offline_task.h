@@ -86,6 +86,7 @@ class OfflineTask final : public Task {
   uint64_t next_missing_ = 0;      // no segment before it is missing
   uint32_t writing_ = 0;
   uint64_t written_ = 0;
+  uint64_t resume_from_ = 0;  // of a resumed upload: the prefix it takes as stored
   uint16_t next_seq_ = 1;
   bool forgotten_ = false;
   // Download side.

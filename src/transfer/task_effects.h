@@ -33,7 +33,9 @@ class TaskEffects {
   // Closes once everything already queued to it is written.
   virtual void close(ConnHandle conn, const char* why) = 0;
 
-  virtual void store_begin(const TaskInfo& task) = 0;
+  // `resume_from`: the bytes from offset 0 the task takes as already stored
+  // (a resume after a restart), which the store must still hold.
+  virtual void store_begin(const TaskInfo& task, uint64_t resume_from) = 0;
   virtual void store_write(const TaskInfo& task, uint64_t offset, Payload data) = 0;
   virtual void store_finalize(const TaskInfo& task) = 0;
   virtual void store_abort(const TaskInfo& task) = 0;

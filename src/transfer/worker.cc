@@ -382,8 +382,10 @@ void Worker::close(ConnHandle conn, const char* why) {
   post(conn, Bytes(), net::OutboundAction::kClose);
 }
 
-void Worker::store_begin(const TaskInfo& task) {
-  store_.begin_upload(index_, to_meta(task, false));
+void Worker::store_begin(const TaskInfo& task, uint64_t resume_from) {
+  storage::FileMeta meta = to_meta(task, false);
+  meta.durable_bytes = resume_from;
+  store_.begin_upload(index_, meta);
 }
 
 void Worker::store_write(const TaskInfo& task, uint64_t offset, Payload data) {

@@ -100,7 +100,7 @@ class Worker final : private TaskEffects {
   void send_pull_refusal(ConnHandle to, uint16_t seq, const TaskInfo& task, uint32_t user_id,
                          uint64_t offset) override;
   void close(ConnHandle conn, const char* why) override;
-  void store_begin(const TaskInfo& task) override;
+  void store_begin(const TaskInfo& task, uint64_t resume_from) override;
   void store_write(const TaskInfo& task, uint64_t offset, Payload data) override;
   void store_finalize(const TaskInfo& task) override;
   void store_abort(const TaskInfo& task) override;

@@ -70,6 +70,7 @@ class StoredChecksumsTest : public ::testing::Test {
     LocalDiskStore::Options o;
     o.file_system = &fs_;
     o.checkpoint_interval = std::chrono::hours(1);  // only at stop()
+    o.retention = testing::fixed_clock();
     return o;
   }
 
@@ -99,6 +100,7 @@ TEST_F(StoredChecksumsTest, PiecesSmallerThanABlockStillGetExactChecksums) {
   ASSERT_EQ(upload(store, c, meta, 0, 1000), 0);
   FileMeta expected = meta;
   expected.complete = true;
+  expected.completed_at_unix = testing::kCompletedAt;
   EXPECT_EQ(store.lookup_complete(meta.task_id),
             with_checksums(expected, pattern_bytes(7, meta.file_size)));
 }
@@ -125,6 +127,7 @@ TEST_F(StoredChecksumsTest, AResumedUploadKeepsTheChecksumsOfWhatCameBeforeTheRe
   ASSERT_EQ(upload(store, c, meta, 3 * kBlock, kBlock), 0);
   FileMeta expected = meta;
   expected.complete = true;
+  expected.completed_at_unix = testing::kCompletedAt;
   EXPECT_EQ(store.lookup_complete(meta.task_id),
             with_checksums(expected, pattern_bytes(7, meta.file_size)));
 }

@@ -11,6 +11,7 @@
 #include <map>
 #include <random>
 
+#include "sim_file_system.h"
 #include "storage/local_disk_store.h"
 #include "storage/meta_io.h"
 #include "storage_test_util.h"
@@ -250,7 +251,9 @@ TEST_F(DiskWriterTest, AnOpBehindAFinalizeOfItsFileSeesItCommitted) {
 }
 
 TEST_F(DiskWriterTest, FinalizeIsDurableAndReadable) {
-  LocalDiskStore store(dir_.path(), collector_.sink());
+  LocalDiskStore::Options options;
+  options.retention = testing::fixed_clock();
+  LocalDiskStore store(dir_.path(), collector_.sink(), options);
   store.start();
   FileMeta meta = make_meta(3 * kSegment);
   store.begin_upload(5, meta);
@@ -268,6 +271,7 @@ TEST_F(DiskWriterTest, FinalizeIsDurableAndReadable) {
   ASSERT_TRUE(found);
   FileMeta expected = meta;
   expected.complete = true;
+  expected.completed_at_unix = testing::kCompletedAt;
   EXPECT_EQ(*found, testing::with_checksums(expected, testing::pattern_bytes(4, meta.file_size)));
   EXPECT_FALSE(std::filesystem::exists(store.layout().meta_tmp_path(meta.task_id)));
   auto reader = store.open_reader(meta.task_id);
@@ -435,12 +439,12 @@ TEST_F(DiskWriterTest, AWriteErrorIsReportedAndOtherFilesGoOn) {
   EXPECT_GE(store.stats().write_errors, 1u);
 }
 
-TEST_F(DiskWriterTest, InjectedFaultsMapToTheirErrno) {
+TEST_F(DiskWriterTest, AFullDiskFailsOnlyTheWritesThatDoNotFit) {
+  testing::SimFileSystem disk;
+  disk.set_capacity(kSegment + 4096);  // the first segment and the metadata
   LocalDiskStore::Options options;
-  options.write_fault = [](const TaskId&, uint64_t offset, uint64_t) {
-    return offset == 2 * kSegment ? ENOSPC : 0;
-  };
-  LocalDiskStore store(dir_.path(), collector_.sink(), options);
+  options.file_system = &disk;
+  LocalDiskStore store("/disk/store", collector_.sink(), options);
   FileMeta meta = make_meta(4 * kSegment);
   store.begin_upload(0, meta);
   // A hole at 1: the run starting at 2 is its own pwritev, and it fails alone.

@@ -28,6 +28,7 @@ class LocalDiskStoreTest : public ::testing::Test {
     expected_ += size > 0 ? 3 : 2;
     EXPECT_TRUE(collector_.wait_for(expected_));
     meta.complete = true;
+    meta.completed_at_unix = testing::kCompletedAt;
     return testing::with_checksums(meta, pattern_bytes(seed, size));
   }
 
@@ -35,7 +36,7 @@ class LocalDiskStoreTest : public ::testing::Test {
 
   TempDir dir_;
   Collector collector_;
-  LocalDiskStore store_{dir_.path(), collector_.sink()};
+  LocalDiskStore store_{dir_.path(), collector_.sink(), {.retention = testing::fixed_clock()}};
   size_t expected_ = 0;
 };
 

@@ -19,6 +19,7 @@
 #include "storage/crc32c.h"
 #include "storage/disk_completion.h"
 #include "storage/file_meta.h"
+#include "storage/retention.h"
 
 namespace ttfs::storage::testing {
 
@@ -97,6 +98,15 @@ class Collector {
   std::vector<Call> calls_;
   size_t count_ = 0;
 };
+
+// A clock for the store that stamps every file it completes with
+// kCompletedAt, so that a test can say exactly what the record holds.
+inline constexpr int64_t kCompletedAt = 1700000100;
+inline RetentionOptions fixed_clock() {
+  RetentionOptions options;
+  options.clock = [] { return kCompletedAt; };
+  return options;
+}
 
 inline FileMeta make_meta(uint64_t size, std::string name = "report.pdf") {
   FileMeta meta;

@@ -1110,6 +1110,32 @@ TEST_F(OfflineTaskTest, AnUploadResumedAfterARestartAsksOnlyForWhatIsNotDurable)
   EXPECT_TRUE(done_sent_to(U));
 }
 
+TEST_F(OfflineTaskTest, AResumedUploadTellsTheStoreThePrefixItTakesAsStored) {
+  size = kTenAndABit;
+  task = OfflineTask::resumed(make_info(FILE_TYPE_OFFLINE, size), 4 * kSeg + 100, limits, now);
+  ASSERT_TRUE(login_upload(U).ok());
+  const auto begins = fx.of(Kind::kStoreBegin);
+  ASSERT_EQ(begins.size(), 1u);
+  EXPECT_EQ(begins[0].offset, 4 * kSeg) << "whole segments only";
+
+  // The store no longer holds them (retention removed the partial upload
+  // after the worker looked): the upload fails rather than leave a hole.
+  fx.clear();
+  EXPECT_FALSE(
+      task->on_store_done(store_done(StoreDone::Kind::kBegun, 0, 0, ESTALE), now, fx).ok());
+  EXPECT_EQ(task->state(), State::kFailed);
+  EXPECT_TRUE(fx.closed(U));
+  EXPECT_EQ(fx.count(Kind::kStoreAbort), 1u);
+}
+
+TEST_F(OfflineTaskTest, AFreshUploadResumesFromNothing) {
+  make(kTenAndABit);
+  ASSERT_TRUE(login_upload(U).ok());
+  const auto begins = fx.of(Kind::kStoreBegin);
+  ASSERT_EQ(begins.size(), 1u);
+  EXPECT_EQ(begins[0].offset, 0u);
+}
+
 TEST_F(OfflineTaskTest, AResumedUploadCanOnlyBeJoinedByItsSender) {
   size = kTenAndABit;
   task = OfflineTask::resumed(make_info(FILE_TYPE_OFFLINE, size), 2 * kSeg, limits, now);

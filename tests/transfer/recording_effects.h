@@ -33,7 +33,7 @@ struct Effect {
   uint16_t seq = 0;      // the seq_num it carries
   bool ok = false;       // login result
   uint32_t user_id = 0;  // FILE_STATE and PULL_DATA user_id
-  uint64_t offset = 0;   // pull, segment, refusal, store_write
+  uint64_t offset = 0;   // pull, segment, refusal, store_write; store_begin: resume_from
   uint64_t size = 0;     // pull, segment, store_write
   FileState state = IM::BaseDefine::CLIENT_FILE_PEER_READY;
   std::string why;      // close reason
@@ -136,8 +136,10 @@ class RecordingEffects final : public TaskEffects {
     e.why = why != nullptr ? why : "";
     log.push_back(std::move(e));
   }
-  void store_begin(const TaskInfo& task) override {
-    log.push_back(make(Kind::kStoreBegin, {}, task));
+  void store_begin(const TaskInfo& task, uint64_t resume_from) override {
+    Effect e = make(Kind::kStoreBegin, {}, task);
+    e.offset = resume_from;
+    log.push_back(std::move(e));
   }
   void store_write(const TaskInfo& task, uint64_t offset, Payload data) override {
     Effect e = make(Kind::kStoreWrite, {}, task);

@@ -17,67 +17,13 @@
 #include <string>
 #include <vector>
 
-#include "common/unique_fd.h"
-#include "storage/file_system.h"
 #include "storage/local_disk_store.h"
-#include "storage/meta_io.h"
-#include "storage/store_layout.h"
+#include "store_bench_util.h"
 
 namespace {
 
 using namespace ttfs;
-namespace fs = std::filesystem;
-
-constexpr size_t kSegment = 32 * 1024;
-
-// A fresh directory under $TTFS_BENCH_DIR (default /tmp), removed with
-// everything in it when the benchmark ends. /tmp should be a real disk for
-// the fdatasync figures to mean anything; a tmpfs makes them free.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const char* base = std::getenv("TTFS_BENCH_DIR");
-    std::string templ = (fs::path(base && *base ? base : "/tmp") / "ttfs-bench-XXXXXX").string();
-    if (::mkdtemp(templ.data()) != nullptr) path_ = templ;
-  }
-  ~ScratchDir() {
-    if (!ok()) return;
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  bool ok() const { return !path_.empty(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-storage::FileMeta meta_for(uint64_t size) {
-  storage::FileMeta meta;
-  meta.task_id = TaskId::generate();
-  meta.from_user_id = 1001;
-  meta.to_user_id = 1002;
-  meta.file_name = "bench.bin";
-  meta.file_size = size;
-  meta.created_at_unix = 1700000000;
-  return meta;
-}
-
-// Page-aligned, as the IO thread places a segment's payload, so that the
-// writer takes its default O_DIRECT path as it does for an upload.
-Bytes segment_block(size_t index) {
-  Bytes block = Bytes::aligned(kSegment, 0, kPayloadAlignment);
-  std::memset(block.data(), static_cast<int>(index & 0xff), kSegment);
-  return block;
-}
-
-void remove_files(const storage::StoreLayout& layout, const TaskId& id) {
-  layout.fs().remove(layout.data_path(id));
-  layout.fs().remove(layout.meta_path(id));
-}
+using namespace ttfs::bench;
 
 void report(benchmark::State& state, uint64_t file_size) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * file_size));
@@ -166,7 +112,7 @@ void BM_DiskWriter_Coalesced(benchmark::State& state) {
 
 // The baselines run on the benchmark thread with the store's own layout and
 // metadata code, so only the segment writes differ from the writer's path.
-void write_file_directly(benchmark::State& state, bool sync_each_segment) {
+void write_files_directly(benchmark::State& state, bool sync_each_segment) {
   const auto file_size = static_cast<uint64_t>(state.range(0));
   const size_t segments = file_size / kSegment;
   ScratchDir dir;
@@ -178,30 +124,7 @@ void write_file_directly(benchmark::State& state, bool sync_each_segment) {
   for (auto _ : state) {
     const storage::FileMeta meta = meta_for(file_size);
     const TaskId& id = meta.task_id;
-    int err = 0;
-    bool created = false;
-    if ((err = layout.fs().make_dir(layout.shard_dir(id), &created)) == 0 && created) {
-      err = layout.fs().sync_dir(layout.root());
-    }
-    UniqueFd fd(
-        ::open(layout.data_path(id).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
-    if (err == 0 && !fd) err = errno;
-    if (err == 0) err = storage::overwrite_meta_file(layout, meta);
-    for (size_t i = 0; i < segments && err == 0; ++i) {
-      const auto offset = static_cast<off_t>(i * kSegment);
-      const ssize_t n = ::pwrite(fd.get(), blocks[i].data(), kSegment, offset);
-      if (n != static_cast<ssize_t>(kSegment)) err = n < 0 ? errno : EIO;
-      if (err == 0 && sync_each_segment && ::fdatasync(fd.get()) != 0) err = errno;
-    }
-    if (err == 0 && ::fdatasync(fd.get()) != 0) err = errno;
-    if (err == 0) {
-      storage::FileMeta done = meta;
-      done.complete = true;
-      err = storage::overwrite_meta_file(layout, done);
-      // Durable the way the writer makes it so, with a sync of the file system.
-      if (err == 0 && ::syncfs(fd.get()) != 0) err = errno;
-    }
-    fd.reset();
+    const int err = write_file_directly(layout, meta, blocks, sync_each_segment);
     if (err != 0) {
       state.SkipWithError(std::strerror(err));
       break;
@@ -213,9 +136,9 @@ void write_file_directly(benchmark::State& state, bool sync_each_segment) {
   report(state, file_size);
 }
 
-void BM_DiskWriter_PwritePerSegment(benchmark::State& state) { write_file_directly(state, false); }
+void BM_DiskWriter_PwritePerSegment(benchmark::State& state) { write_files_directly(state, false); }
 void BM_DiskWriter_FdatasyncPerSegment(benchmark::State& state) {
-  write_file_directly(state, true);
+  write_files_directly(state, true);
 }
 
 constexpr int64_t kSmallFile = 1 << 20;

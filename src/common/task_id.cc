@@ -1,6 +1,12 @@
 #include "common/task_id.h"
 
+#include <sys/random.h>
 #include <uuid/uuid.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 namespace ttfs {
 
@@ -17,12 +23,26 @@ bool is_dash_position(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23
 }  // namespace
 
 TaskId TaskId::generate() {
+  // A task id is a bearer capability: whoever knows it may join the task in
+  // its role. The bytes come from getrandom(2), which blocks until the
+  // kernel's CSPRNG is seeded and never falls back; libuuid's own generator
+  // falls back to a rand()-based one when the kernel's source is out of
+  // reach (seccomp, no /dev), which would make ids guessable.
   TaskId id;
-  uuid_t raw;
-  // uuid_generate_random reads the kernel's CSPRNG (getrandom); a task id is
-  // a bearer capability, so a time-based UUID would be a guessable one.
-  uuid_generate_random(raw);
-  std::memcpy(id.bytes_.data(), raw, id.bytes_.size());
+  size_t filled = 0;
+  while (filled < id.bytes_.size()) {
+    const ssize_t n = ::getrandom(id.bytes_.data() + filled, id.bytes_.size() - filled, 0);
+    if (n > 0) {
+      filled += static_cast<size_t>(n);
+    } else if (errno != EINTR) {
+      std::fprintf(stderr, "ttfs: getrandom failed (%s): cannot make a task id safely\n",
+                   std::strerror(errno));
+      std::abort();
+    }
+  }
+  // RFC 4122 version 4 (random), variant 1, as uuid_generate_random makes.
+  id.bytes_[6] = static_cast<uint8_t>((id.bytes_[6] & 0x0f) | 0x40);
+  id.bytes_[8] = static_cast<uint8_t>((id.bytes_[8] & 0x3f) | 0x80);
   return id;
 }
 
@@ -46,15 +66,9 @@ std::optional<TaskId> TaskId::parse(std::string_view text) {
 }
 
 std::string TaskId::str() const {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string text;
-  text.reserve(kTextLength);
-  for (size_t i = 0; i < bytes_.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) text.push_back('-');
-    text.push_back(kHex[bytes_[i] >> 4]);
-    text.push_back(kHex[bytes_[i] & 0xf]);
-  }
-  return text;
+  char text[kTextLength + 1];
+  uuid_unparse_lower(bytes_.data(), text);
+  return std::string(text, kTextLength);
 }
 
 uint64_t TaskId::hash() const {

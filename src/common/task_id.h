@@ -18,7 +18,8 @@ class TaskId {
   static constexpr size_t kTextLength = 36;
 
   TaskId() = default;
-  // A fresh id from libuuid's random generator (a capability: unguessable).
+  // A fresh random (version 4) id from the kernel's CSPRNG: a capability,
+  // so it must be unguessable.
   static TaskId generate();
   static std::optional<TaskId> parse(std::string_view text);
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <set>
 #include <string>
 #include <unordered_set>
 
@@ -113,6 +115,36 @@ TEST(TaskId, GeneratedIdsAreDistinctVersionFourAndCanonical) {
     ASSERT_TRUE(back.has_value()) << text;
     EXPECT_EQ(*back, id);
     EXPECT_TRUE(seen.insert(id).second) << "duplicate " << text;
+  }
+}
+
+TEST(TaskId, EveryBitButTheVersionAndVariantIsRandom) {
+  // 122 free bits: over 512 ids each is seen both set and clear (a stuck bit
+  // would halve the search space of a guess); the fixed six never change.
+  std::array<int, 128> ones{};
+  constexpr int kIds = 512;
+  for (int i = 0; i < kIds; ++i) {
+    const auto id = TaskId::parse(TaskId::generate().str());
+    ASSERT_TRUE(id.has_value());
+    const std::string text = id->str();
+    for (int bit = 0; bit < 128; ++bit) {
+      // Bit `bit` of the 16 bytes, read back from the text form.
+      const size_t byte = static_cast<size_t>(bit / 8);
+      const size_t hex_at = 2 * byte + (byte >= 4) + (byte >= 6) + (byte >= 8) + (byte >= 10);
+      const std::string pair = text.substr(hex_at, 2);
+      const int value = std::stoi(pair, nullptr, 16);
+      ones[static_cast<size_t>(bit)] += (value >> (7 - bit % 8)) & 1;
+    }
+  }
+  const std::set<int> fixed_set = {48, 49, 50, 51, 64, 65};  // version 0100, variant 10
+  for (int bit = 0; bit < 128; ++bit) {
+    if (fixed_set.contains(bit)) {
+      EXPECT_TRUE(ones[static_cast<size_t>(bit)] == 0 || ones[static_cast<size_t>(bit)] == kIds)
+          << "bit " << bit;
+    } else {
+      EXPECT_GT(ones[static_cast<size_t>(bit)], 0) << "bit " << bit << " never set";
+      EXPECT_LT(ones[static_cast<size_t>(bit)], kIds) << "bit " << bit << " never clear";
+    }
   }
 }
 

@@ -379,7 +379,7 @@ void DiskWriter::checkpoint_if_due() {
 void DiskWriter::sweep_if_due() {
   const SweepResult swept = sweeper_.step_if_due(
       std::chrono::steady_clock::now(), [this](const TaskId& id) { return open_.contains(id); });
-  bump(stats_.expired, swept.expired_complete + swept.expired_partial);
+  bump(stats_.expired, swept.expired_complete + swept.expired_partial + swept.expired_damaged);
 }
 
 void DiskWriter::checkpoint() {

@@ -66,7 +66,7 @@ struct DiskWriterStats {
   uint64_t aborted = 0;
   uint64_t syncs = 0;        // file-system syncs: finalize group commits and checkpoints
   uint64_t checkpoints = 0;  // checkpoints that recorded some upload's progress
-  uint64_t expired = 0;      // files retention removed, complete and unfinished
+  uint64_t expired = 0;      // files retention removed: complete, unfinished and damaged
 };
 
 // The disk-writer thread. Producers enqueue ops from any thread; the thread

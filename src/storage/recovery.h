@@ -21,8 +21,9 @@ struct RecoveryReport {
 
 // Runs once at start-up, before the store's writer starts: removes stray
 // temporaries and classifies every metadata file. It repairs nothing else and
-// deletes no data; a corrupt entry stays on disk for an operator to look at,
-// and lookup_complete() never serves it because it checks the same things.
+// deletes no data; a corrupt entry stays on disk for an operator to look at
+// (retention removes it a partial retention after the start), and
+// lookup_complete() never serves it because it checks the same things.
 RecoveryReport recover(const StoreLayout& layout);
 
 }  // namespace ttfs::storage

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <vector>
 
 #include "storage/meta_io.h"
@@ -23,6 +24,7 @@ std::string shard_name(uint32_t shard) {
 SweepResult& SweepResult::operator+=(const SweepResult& other) {
   expired_complete += other.expired_complete;
   expired_partial += other.expired_partial;
+  expired_damaged += other.expired_damaged;
   errors += other.errors;
   return *this;
 }
@@ -75,35 +77,55 @@ SweepResult RetentionSweeper::sweep_shard(uint32_t shard, const InUse& in_use) {
     return result;
   }
   const int64_t now = options_.now_unix();
+  // Data files without a record are found too; ordered, so a pass logs the
+  // same way every time.
+  std::map<TaskId, bool> has_record;
   for (const DirEntry& e : entries) {
     const auto entry = StoreLayout::parse_entry(name, e.name);
-    if (!entry || e.is_dir || entry->kind != StoreLayout::EntryKind::kMeta) continue;
-    const TaskId& id = entry->task_id;
-    const auto read = read_meta_file(layout_.fs(), layout_.meta_path(id));
-    if (!read.ok() || read.meta->task_id != id) continue;
+    if (!entry || e.is_dir || entry->kind == StoreLayout::EntryKind::kMetaTmp) continue;
+    has_record[entry->task_id] |= entry->kind == StoreLayout::EntryKind::kMeta;
+  }
+  for (const auto& [id, record] : has_record) {
+    if (in_use && in_use(id)) continue;
+    const auto read =
+        record ? read_meta_file(layout_.fs(), layout_.meta_path(id)) : MetaReadResult{};
+    if (!read.ok() || read.meta->task_id != id) {
+      // A record torn by a crash mid-rewrite, or data whose record a crash
+      // never let be written: never a file told DONE, whose record is
+      // synced before DONE and not rewritten after. Recovery reported it;
+      // it stays a partial retention past the start for an operator to
+      // look at, so that crashes cannot pile such files up for ever.
+      if (options_.partial_for.count() <= 0 ||
+          now - started_at_unix_ < options_.partial_for.count())
+        continue;
+      count(result.expired_damaged,
+            remove_task(id, record ? "damaged record" : "data without a record", -1), result);
+      continue;
+    }
     const FileMeta& meta = *read.meta;
     if (meta.complete) {
       if (options_.complete_for.count() <= 0) continue;
       const int64_t since =
           meta.completed_at_unix != 0 ? meta.completed_at_unix : meta.created_at_unix;
       if (now - since < options_.complete_for.count()) continue;
-      if (remove_task(id, "complete file", now - since)) {
-        ++result.expired_complete;
-      } else {
-        ++result.errors;
-      }
+      count(result.expired_complete, remove_task(id, "complete file", now - since), result);
     } else {
-      if (options_.partial_for.count() <= 0 || (in_use && in_use(id))) continue;
+      if (options_.partial_for.count() <= 0) continue;
       const int64_t since = std::max(meta.created_at_unix, started_at_unix_);
       if (now - since < options_.partial_for.count()) continue;
-      if (remove_task(id, "unfinished upload", now - meta.created_at_unix)) {
-        ++result.expired_partial;
-      } else {
-        ++result.errors;
-      }
+      count(result.expired_partial,
+            remove_task(id, "unfinished upload", now - meta.created_at_unix), result);
     }
   }
   return result;
+}
+
+void RetentionSweeper::count(size_t& removed, bool ok, SweepResult& result) {
+  if (ok) {
+    ++removed;
+  } else {
+    ++result.errors;
+  }
 }
 
 bool RetentionSweeper::remove_task(const TaskId& id, const char* what, int64_t age_seconds) {
@@ -113,7 +135,11 @@ bool RetentionSweeper::remove_task(const TaskId& id, const char* what, int64_t a
     spdlog::warn("retention: cannot remove {} {}: {}", what, id.str(), std::strerror(err));
     return false;
   }
-  spdlog::info("retention: removed {} {} ({} s old)", what, id.str(), age_seconds);
+  if (age_seconds >= 0) {
+    spdlog::info("retention: removed {} {} ({} s old)", what, id.str(), age_seconds);
+  } else {
+    spdlog::info("retention: removed {} {}", what, id.str());
+  }
   return true;
 }
 

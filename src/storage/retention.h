@@ -36,16 +36,19 @@ struct RetentionOptions {
 struct SweepResult {
   size_t expired_complete = 0;
   size_t expired_partial = 0;
-  size_t errors = 0;  // files that could not be removed (retried on the next pass)
+  size_t expired_damaged = 0;  // unreadable records, and data files without one
+  size_t errors = 0;           // files that could not be removed (retried on the next pass)
 
   SweepResult& operator+=(const SweepResult& other);
 };
 
-// Deletes what has outlived its retention. It reads only metadata records,
-// so a damaged record is left alone for an operator (recovery reports it),
-// and it removes the data before the metadata: a crash between the two
-// leaves an expired record without data, which no download is served from
-// and which the next pass removes.
+// Deletes what has outlived its retention, and removes data first, record
+// second: a crash between the two leaves an expired record without data,
+// which no download is served from and which the next pass removes. What a
+// crash left damaged (a torn record, data without one) is kept for one
+// partial retention after the start, for an operator to look at, then
+// removed the same way: a file told DONE is never among them, as its record
+// is synced before DONE and never rewritten after.
 //
 // A download in progress is not cut: its reader holds the file open, and
 // unlinking it leaves the open file readable until the download lets go.
@@ -65,7 +68,9 @@ class RetentionSweeper {
   SweepResult sweep_all(const InUse& in_use);
 
  private:
+  // Removes data, then record; age_seconds < 0 when it is not known.
   bool remove_task(const TaskId& id, const char* what, int64_t age_seconds);
+  static void count(size_t& removed, bool ok, SweepResult& result);
 
   const StoreLayout& layout_;
   const RetentionOptions options_;

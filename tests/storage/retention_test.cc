@@ -149,22 +149,41 @@ TEST_F(RetentionTest, ZeroKeepsForever) {
   EXPECT_FALSE(on_disk(partial.task_id));
 }
 
-TEST_F(RetentionTest, DamagedRecordsAndStrayFilesAreLeftForTheOperator) {
-  const FileMeta torn = put(true, 1, 1);
+TEST_F(RetentionTest, WhatACrashDamagedStaysAPartialRetentionAfterTheStartThenGoes) {
+  const FileMeta torn = put(false, 1, 0);
   std::filesystem::resize_file(layout_.meta_path(torn.task_id), 20);
   const TaskId orphan = TaskId::generate();
   std::filesystem::create_directories(layout_.shard_dir(orphan));
   std::ofstream(layout_.data_path(orphan)) << "no metadata";
+  const FileMeta writing = put(false, 1, 0);
+  std::filesystem::resize_file(layout_.meta_path(writing.task_id), 20);
   const auto stray = layout_.shard_dir(orphan) / "notes.txt";
   std::ofstream(stray) << "an operator's";
+  const auto in_use = [&](const TaskId& id) { return id == writing.task_id; };
 
-  now_ += 100 * 365 * kDay;
-  RetentionSweeper sweeper(layout_, policy(1s, 1s));
-  const SweepResult swept = sweeper.sweep_all(kNothingInUse);
-  EXPECT_EQ(swept.expired_complete + swept.expired_partial + swept.errors, 0u);
+  RetentionSweeper sweeper(layout_, policy(1s * kDay, 1s * kDay));
+  now_ += kDay - 1;
+  EXPECT_EQ(sweeper.sweep_all(in_use).expired_damaged, 0u) << "kept for the operator";
   EXPECT_TRUE(data_on_disk(torn.task_id) && meta_on_disk(torn.task_id));
   EXPECT_TRUE(data_on_disk(orphan));
-  EXPECT_TRUE(std::filesystem::exists(stray));
+
+  now_ += 1;
+  const SweepResult swept = sweeper.sweep_all(in_use);
+  EXPECT_EQ(swept.expired_damaged, 2u);
+  EXPECT_EQ(swept.expired_complete + swept.expired_partial + swept.errors, 0u);
+  EXPECT_FALSE(on_disk(torn.task_id));
+  EXPECT_FALSE(on_disk(orphan));
+  EXPECT_TRUE(data_on_disk(writing.task_id) && meta_on_disk(writing.task_id))
+      << "the writer's own upload is never touched";
+  EXPECT_TRUE(std::filesystem::exists(stray)) << "not a task's file: not ours to remove";
+
+  RetentionSweeper keep_partials(layout_, policy(1s, 0s));
+  now_ += 100 * 365 * kDay;
+  const FileMeta torn_later = put(true, 1, 1);
+  std::filesystem::resize_file(layout_.meta_path(torn_later.task_id), 20);
+  EXPECT_EQ(keep_partials.sweep_all(kNothingInUse).expired_damaged, 0u)
+      << "without a partial retention, damaged files are kept";
+  EXPECT_TRUE(on_disk(torn_later.task_id));
 }
 
 TEST_F(RetentionTest, ARecordWhoseDataACrashAlreadyRemovedIsRemovedToo) {

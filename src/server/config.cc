@@ -50,6 +50,12 @@ bool parse_bool(const std::string& value) {
   throw std::invalid_argument("expected true or false");
 }
 
+storage::SyncMethod parse_sync_method(const std::string& value) {
+  if (value == "syncfs") return storage::SyncMethod::kFileSystem;
+  if (value == "fsync") return storage::SyncMethod::kPerFile;
+  throw std::invalid_argument("expected syncfs or fsync");
+}
+
 using Setter = std::function<void(Config&, const std::string&)>;
 
 constexpr int64_t kYear = 365LL * 24 * 3600;
@@ -139,6 +145,7 @@ const std::map<std::string, Setter>& config_keys() {
          c.shutdown_timeout = std::chrono::seconds(parse_int<int64_t>(v, 1, 3600));
        }},
       {"DirectIo", [](Config& c, const std::string& v) { c.direct_io = parse_bool(v); }},
+      {"SyncMethod", [](Config& c, const std::string& v) { c.sync_method = parse_sync_method(v); }},
       {"LogLevel", [](Config& c, const std::string& v) { c.log_level = v; }},
   };
   return keys;
@@ -185,6 +192,7 @@ bool parse_command_line(int argc, char** argv, Config& config, int& exit_code) {
   uint32_t window = 0;
   std::string log_level;
   std::string direct_io;
+  std::string sync_method;
   int shutdown_grace = 0;
   int shutdown_timeout = 0;
   app.add_option("--config", config_path, "fileserver.conf-style file (KEY=VALUE)");
@@ -207,6 +215,10 @@ bool parse_command_line(int argc, char** argv, Config& config, int& exit_code) {
   auto* direct_io_flag =
       app.add_option("--direct-io", direct_io, "O_DIRECT for page-aligned segments (true/false)")
           ->check(CLI::IsMember({"true", "false", "yes", "no", "1", "0"}));
+  auto* sync_method_flag =
+      app.add_option("--sync-method", sync_method,
+                     "syncfs, or fsync where syncfs does nothing (FUSE file systems)")
+          ->check(CLI::IsMember({"syncfs", "fsync"}));
   auto* shutdown_grace_flag =
       app.add_option("--shutdown-grace", shutdown_grace,
                      "seconds transfers in flight may take to finish on SIGTERM (0: none)")
@@ -241,6 +253,7 @@ bool parse_command_line(int argc, char** argv, Config& config, int& exit_code) {
   if (task_timeout_flag->count()) config.limits.task_timeout = std::chrono::seconds(task_timeout);
   if (window_flag->count()) config.limits.upload_window = window;
   if (direct_io_flag->count()) config.direct_io = parse_bool(direct_io);
+  if (sync_method_flag->count()) config.sync_method = parse_sync_method(sync_method);
   if (shutdown_grace_flag->count()) config.shutdown_grace = std::chrono::seconds(shutdown_grace);
   if (shutdown_timeout_flag->count())
     config.shutdown_timeout = std::chrono::seconds(shutdown_timeout);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "net/io_thread.h"
+#include "storage/disk_writer.h"
 #include "storage/retention.h"
 #include "transfer/transfer_limits.h"
 
@@ -32,6 +33,9 @@ struct Config {
   // How often unfinished uploads' progress is made durable and recorded, so
   // that a restart resumes them from there (see storage::DiskWriterOptions).
   std::chrono::seconds checkpoint_interval{1};
+  // syncfs for group commits, or a sync per file where syncfs does nothing
+  // (FUSE file systems but virtiofs); see storage::SyncMethod.
+  storage::SyncMethod sync_method = storage::SyncMethod::kFileSystem;
   // How long offline files are kept: a complete one for a week after its
   // upload, an unfinished one nobody resumes for a day (see
   // storage::RetentionOptions; 0 keeps them).

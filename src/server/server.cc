@@ -19,6 +19,7 @@ void Server::start() {
   store_options.direct_io = config_.direct_io;
   store_options.checkpoint_interval = config_.checkpoint_interval;
   store_options.retention = config_.retention;
+  store_options.sync_method = config_.sync_method;
   store_ = std::make_unique<storage::LocalDiskStore>(
       config_.data_dir,
       [this](uint32_t owner, std::vector<storage::DiskCompletion>&& done) {

@@ -368,6 +368,21 @@ int DiskWriter::sync_store() {
   return layout_.fs().sync_all(layout_.root());
 }
 
+int DiskWriter::make_durable(const std::vector<TaskId>& ids) {
+  if (!syncs_per_file()) return sync_store();
+  std::unordered_set<std::string> shards;
+  for (const TaskId& id : ids) {
+    bump(stats_.syncs);
+    if (const int err = open_.at(id).file->sync(); err != 0) return err;
+    shards.insert(id.shard_prefix());
+  }
+  for (const std::string& shard : shards) {
+    bump(stats_.syncs);
+    if (const int err = layout_.fs().sync_dir(layout_.root() / shard); err != 0) return err;
+  }
+  return 0;
+}
+
 void DiskWriter::checkpoint_if_due() {
   if (options_.checkpoint_interval.count() <= 0) return;
   const auto now = std::chrono::steady_clock::now();
@@ -393,7 +408,9 @@ void DiskWriter::checkpoint() {
     }
   }
   if (due.empty()) return;
-  if (const int err = sync_store(); err != 0) {
+  std::vector<TaskId> ids;
+  for (const auto& entry : due) ids.push_back(entry.first);
+  if (const int err = make_durable(ids); err != 0) {
     spdlog::warn("checkpoint: sync failed: {}", std::strerror(err));
     return;
   }
@@ -402,7 +419,7 @@ void DiskWriter::checkpoint() {
     FileMeta record = upload.meta;
     record.durable_bytes = prefix;
     record.block_checksums = upload.sums.leading(prefix);
-    if (const int err = overwrite_meta_file(layout_, record); err != 0) {
+    if (const int err = overwrite_meta_file(layout_, record, syncs_per_file()); err != 0) {
       spdlog::warn("checkpoint {}: {}", id.str(), std::strerror(err));
       continue;
     }
@@ -496,8 +513,11 @@ void DiskWriter::commit_finalizes() {
   // file's data (and its partial record) durable, and only then is each
   // record rewritten as complete, so a crash leaves a partial or a damaged
   // record, never a complete-looking file with missing data. The second sync
-  // makes the complete records durable before anyone is told.
-  int error = sync_store();
+  // (or, syncing per file, each record's own) makes the complete records
+  // durable before anyone is told.
+  std::vector<TaskId> ids;
+  for (size_t index : finalizing_) ids.push_back(batch_[index].task_id);
+  int error = make_durable(ids);
   std::vector<size_t> published;
   for (size_t index : finalizing_) {
     const DiskOp& op = batch_[index];
@@ -510,7 +530,7 @@ void DiskWriter::commit_finalizes() {
       done.completed_at_unix = options_.retention.now_unix();
       done.block_checksums = sums.all();
       done.file_checksum = sums.file_checksum();
-      err = overwrite_meta_file(layout_, done);
+      err = overwrite_meta_file(layout_, done, syncs_per_file());
     }
     if (err == 0) {
       published.push_back(index);
@@ -522,7 +542,8 @@ void DiskWriter::commit_finalizes() {
   finalizing_.clear();
   finalizing_ids_.clear();
   if (published.empty()) return;
-  error = sync_store();
+  // Synced one by one as they were written, or all at once now.
+  error = syncs_per_file() ? 0 : sync_store();
   for (size_t index : published) {
     const DiskOp& op = batch_[index];
     if (error == 0) {

@@ -29,6 +29,16 @@
 
 namespace ttfs::storage {
 
+// How the writer makes what it wrote durable.
+enum class SyncMethod {
+  // syncfs(2): one call covers every file of a group commit, however many.
+  kFileSystem,
+  // fdatasync of each file and fsync of each directory it touched, a call
+  // per file: for file systems whose syncfs does nothing, as on FUSE ones
+  // other than virtiofs (LazyFS among them).
+  kPerFile,
+};
+
 struct DiskWriterOptions {
   size_t max_batch = 8192;  // ops taken off the queue at once
   // How long an idle writer sleeps before looking at the stop flag again;
@@ -44,6 +54,7 @@ struct DiskWriterOptions {
   // recorded in their metadata (one sync for all of them), so that a restart
   // resumes each from there rather than from zero. Zero turns it off.
   std::chrono::milliseconds checkpoint_interval{1000};
+  SyncMethod sync_method = SyncMethod::kFileSystem;
   // What outlives its retention is deleted between batches, on this thread,
   // so that a sweep never races a begin, a finalize or an abort of the same
   // file.
@@ -126,6 +137,10 @@ class DiskWriter {
   // Syncs and records each unfinished upload's durable prefix.
   void checkpoint();
   int sync_store();
+  // Makes the data of these open uploads, and their files' directory
+  // entries, durable: one syncfs, or a sync per file and per directory.
+  int make_durable(const std::vector<TaskId>& ids);
+  bool syncs_per_file() const { return options_.sync_method == SyncMethod::kPerFile; }
   void flush_pending(const TaskId& id, OpenUpload& upload);
   void flush_all_pending();
   void write_group(const TaskId& id, OpenUpload& upload, const size_t* first, size_t count);

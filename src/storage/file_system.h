@@ -32,6 +32,9 @@ class File {
   virtual int truncate(uint64_t bytes) = 0;
   // Turns O_DIRECT on or off for this open file (fcntl F_SETFL).
   virtual int set_direct(bool on) = 0;
+  // Makes this file's data and size durable (fdatasync); its directory
+  // entry needs FileSystem::sync_dir of its directory.
+  virtual int sync() = 0;
 };
 
 enum class OpenMode {

@@ -18,13 +18,20 @@ LocalDiskStore::~LocalDiskStore() { stop(); }
 
 void LocalDiskStore::start() {
   FileSystem& fs = layout_.fs();
-  bool created = false;
-  int err = fs.make_dirs(layout_.root(), &created);
-  if (err == 0 && created) {
-    // The root's own entry must be durable before the first file in it is.
-    std::error_code ec;
-    const auto parent = std::filesystem::absolute(layout_.root(), ec).parent_path();
-    err = ec ? ec.value() : fs.sync_dir(parent);
+  std::error_code ec;
+  const auto root = std::filesystem::absolute(layout_.root(), ec);
+  int err = ec ? ec.value() : 0;
+  // Each directory made on the way to the root gets its entry in its parent
+  // made durable before anything is put in it: with per-file syncs nothing
+  // else would, and a lost parent loses everything under it.
+  const std::filesystem::path below_root = root.relative_path();
+  std::filesystem::path so_far = root.root_path();
+  for (auto part = below_root.begin(); err == 0 && part != below_root.end(); ++part) {
+    const std::filesystem::path parent = so_far;
+    so_far /= *part;
+    bool created = false;
+    err = fs.make_dir(so_far, &created);
+    if (err == 0 && created) err = fs.sync_dir(parent);
   }
   if (err != 0) {
     // Not fatal here: every begin will then fail with the errno, which the

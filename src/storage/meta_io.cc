@@ -167,7 +167,7 @@ MetaReadResult read_meta_file(FileSystem& fs, const std::filesystem::path& path)
   return decode_meta(bytes);
 }
 
-int overwrite_meta_file(const StoreLayout& layout, const FileMeta& meta) {
+int overwrite_meta_file(const StoreLayout& layout, const FileMeta& meta, bool durable) {
   const auto bytes = encode_meta(meta);
   OpenedFile opened = layout.fs().open(layout.meta_path(meta.task_id), OpenMode::kWrite, false);
   if (!opened.file) return opened.error;
@@ -175,7 +175,8 @@ int overwrite_meta_file(const StoreLayout& layout, const FileMeta& meta) {
   uint64_t calls = 0;
   if (const int err = opened.file->write_at(&iov, 1, 0, &calls); err != 0) return err;
   // A longer record from before must not leave its tail behind.
-  return opened.file->truncate(bytes.size());
+  if (const int err = opened.file->truncate(bytes.size()); err != 0) return err;
+  return durable ? opened.file->sync() : 0;
 }
 
 }  // namespace ttfs::storage

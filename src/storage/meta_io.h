@@ -52,13 +52,14 @@ MetaReadResult decode_meta(std::span<const uint8_t> bytes);
 MetaReadResult read_meta_file(FileSystem& fs, const std::filesystem::path& path);
 
 // Writes the task's metadata over <id>.meta in place (creating it if need
-// be), with no sync and no temporary file, so that an upload costs one
-// metadata inode however often its record changes. Not atomic by itself: a
+// be), with no temporary file, so that an upload costs one metadata inode
+// however often its record changes, and with no sync unless `durable` asks
+// for one of the file itself (fdatasync; not of its directory entry). Not atomic by itself: a
 // crash mid-write leaves a record that fails its checksum or exact-length
 // check, which reads as damaged rather than as a mix of old and new. The disk
 // writer relies on that: it writes the complete record only after the data
-// it vouches for is durable, and acknowledges it only after a second sync.
+// it vouches for is durable, and acknowledges it only once the record is.
 // Returns 0 or an errno.
-int overwrite_meta_file(const StoreLayout& layout, const FileMeta& meta);
+int overwrite_meta_file(const StoreLayout& layout, const FileMeta& meta, bool durable = false);
 
 }  // namespace ttfs::storage

@@ -87,6 +87,13 @@ class PosixFile final : public File {
     return 0;
   }
 
+  int sync() override {
+    while (::fdatasync(fd_.get()) != 0) {
+      if (errno != EINTR) return errno;
+    }
+    return 0;
+  }
+
  private:
   UniqueFd fd_;
 };

@@ -194,5 +194,32 @@ INSTANTIATE_TEST_SUITE_P(Faults, SpoiledReply,
                                            client::ReplyFault::kWrongTask,
                                            client::ReplyFault::kUnrequested));
 
+// The store that syncs each file on its own (for file systems whose syncfs
+// does nothing) serves the same round trip, also across a restart.
+class OfflinePerFileSync : public ServerFixture {
+ protected:
+  server::Config make_config() override {
+    server::Config config = ServerFixture::make_config();
+    config.sync_method = storage::SyncMethod::kPerFile;
+    return config;
+  }
+};
+
+TEST_F(OfflinePerFileSync, UploadRestartDownloadIsByteExact) {
+  const uint64_t size = 7 * 32768 + 321;
+  const std::string task = create_task(kSender, kReceiver, size, TransferMode::kOffline);
+  const auto up = upload(client_endpoint(), task, size, 9);
+  ASSERT_TRUE(up.ok()) << up.status.to_string();
+  EXPECT_EQ(up.final_state, FileState::kDone);
+
+  restart_server();
+  client::PatternVerifier verifier(9, size);
+  client::OfflineDownloader downloader(client_endpoint(), {task, kReceiver, size},
+                                       verifier.writer());
+  const auto down = downloader.run();
+  ASSERT_TRUE(down.ok()) << down.status.to_string();
+  EXPECT_TRUE(verifier.complete_and_correct());
+}
+
 }  // namespace
 }  // namespace ttfs::testing

@@ -88,6 +88,16 @@ class SimFile final : public File {
     return 0;
   }
 
+  int sync() override {
+    std::lock_guard lock(fs_.mu_);
+    if (const int err = usable(); err != 0) return err;
+    if (const int err = fs_.step(); err != 0) return err;
+    if (fs_.sync_error_ != 0) return fs_.sync_error_;
+    inode_->durable = inode_->data;
+    inode_->unsynced.clear();
+    return 0;
+  }
+
  private:
   int usable() const { return fs_.crashed_ || generation_ != fs_.generation_ ? EIO : 0; }
 
@@ -242,6 +252,11 @@ void SimFileSystem::set_supports_direct(bool supported) {
   supports_direct_ = supported;
 }
 
+void SimFileSystem::ignore_sync_all(bool ignored) {
+  std::lock_guard lock(mu_);
+  sync_all_ignored_ = ignored;
+}
+
 uint64_t SimFileSystem::used_bytes() const {
   std::lock_guard lock(mu_);
   return used_locked();
@@ -347,6 +362,7 @@ int SimFileSystem::sync_all(const std::filesystem::path&) {
   std::lock_guard lock(mu_);
   if (const int err = step(); err != 0) return err;
   if (sync_error_ != 0) return sync_error_;
+  if (sync_all_ignored_) return 0;
   durable_ = live_;
   unsynced_entries_.clear();
   sync_inodes();

@@ -18,7 +18,8 @@ namespace ttfs::storage::testing {
 //
 // Every write, truncation, creation, removal and mkdir is visible at once to
 // reads, but survives a power cut only once synced: file data and sizes by
-// sync_all, directory entries by sync_dir of their directory or by sync_all.
+// sync_all or File::sync, directory entries by sync_dir of their directory or
+// by sync_all.
 // O_DIRECT writes are no exception (a device cache holds them until a flush).
 // Steps (the mutating calls, syncs included) are counted, so that a test can
 // stop the machine at any one of them, and full disks and I/O errors can be
@@ -50,6 +51,9 @@ class SimFileSystem final : public FileSystem {
   // Every sync (sync_all, sync_dir) fails with `error` while it is set.
   void fail_syncs_with(int error);
   void set_supports_direct(bool supported);
+  // sync_all succeeds and makes nothing durable, as syncfs(2) on a FUSE file
+  // system (LazyFS among them) does: only per-file and directory syncs count.
+  void ignore_sync_all(bool ignored);
 
   // --- Inspection.
   uint64_t used_bytes() const;
@@ -116,6 +120,7 @@ class SimFileSystem final : public FileSystem {
   int write_error_ = 0;
   int sync_error_ = 0;
   bool supports_direct_ = true;
+  bool sync_all_ignored_ = false;
 };
 
 }  // namespace ttfs::storage::testing

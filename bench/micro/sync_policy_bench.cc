@@ -3,7 +3,8 @@
 // durable before the next, as each offline sender waits for its DONE:
 //
 // - GroupCommit: through the store's disk writer, with O_DIRECT (direct:1,
-//   the default) or through the page cache (direct:0). A finalize waits for the
+//   the default) or through the page cache (direct:0), and syncfs (per_file:0,
+//   the default) or a sync per file (per_file:1). A finalize waits for the
 //   group commit of the batch it arrives in (two syncs of the file system);
 //   finalizes that queue while a commit's syncs run share the next one, so
 //   the batching delay is the length of one commit, with no timer. With one
@@ -11,7 +12,7 @@
 // - SyncPerSegment: each producer writes its files itself with an fdatasync
 //   after every 32 KiB segment, then makes the file durable the same way.
 //
-// Counters: syncs_per_file (the writer's file-system syncs), and the time
+// Counters: syncs_per_file (the writer's sync calls of either kind), and the time
 // from the finalize to its completion (done_ms_*), i.e. what a sender waits
 // for its DONE once its last segment is in.
 #include <benchmark/benchmark.h>
@@ -122,6 +123,8 @@ void BM_SyncPolicy_GroupCommit(benchmark::State& state) {
   storage::LocalDiskStore::Options options;
   options.checkpoint_interval = {};  // only the commits' own syncs are counted
   options.direct_io = state.range(1) != 0;
+  options.sync_method =
+      state.range(2) != 0 ? storage::SyncMethod::kPerFile : storage::SyncMethod::kFileSystem;
   storage::LocalDiskStore store(
       dir.path(),
       [&](uint32_t owner, std::vector<storage::DiskCompletion>&& batch) {
@@ -213,8 +216,8 @@ void BM_SyncPolicy_SyncPerSegment(benchmark::State& state) {
 }
 
 BENCHMARK(BM_SyncPolicy_GroupCommit)
-    ->ArgNames({"producers", "direct"})
-    ->ArgsProduct({{1, 4, 16, 64}, {1, 0}})
+    ->ArgNames({"producers", "direct", "per_file"})
+    ->ArgsProduct({{1, 4, 16, 64}, {1, 0}, {0, 1}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SyncPolicy_SyncPerSegment)

@@ -58,13 +58,15 @@ struct Limits {
   }
 };
 
-// Twice what the limits let the server hold, and 16 MiB on top of the idle
-// server: glibc keeps freed blocks in the arena of the thread that freed
-// them for reuse, and a segment is allocated on one IO thread and freed on
-// another, so up to a second copy of the live set can stay resident after it
-// drains; the 16 MiB covers the thread arenas' own growth and the heap
-// metadata. An unbounded server exceeds it by far: a stalled receiver's
-// answers would pile up for as long as its sender is asked.
+// Twice what the limits let the server hold, and 16 MiB, on top of the idle
+// server. glibc keeps the blocks freed while data flowed for reuse instead
+// of giving them back, and reuses them only for blocks that fit: answers
+// are a pull plus a page, input buffers grow by doubling up to MaxPduLength
+// and a read chunk, so up to a second live set's worth of blocks of the
+// other shape can stay resident. The 16 MiB are the IO threads', workers'
+// and disk writer's arenas and stacks as they first grow. A server without
+// the bound goes far past it: a stalled receiver's answers pile up for as
+// long as its sender is asked, here up to the whole 2 GiB file.
 uint64_t bound_kib(uint64_t idle_kib, uint64_t held_kib) {
   return idle_kib + 2 * held_kib + 16 * kMiB / kKiB;
 }

@@ -2,7 +2,8 @@
 # CTest's reduced form of the connection-scale measurement: a fresh ttfsd on
 # loopback holds HOLD quiet connections while offline round trips and online
 # relays run, every byte checked; passes when every transfer finished, no
-# held connection was dropped, and the server then stops cleanly.
+# held connection was dropped, each cost the server under 8 KiB of memory,
+# and the server then stops cleanly.
 #
 #   scale_check.sh TTFSD TTFS_LOAD [HOLD]
 set -euo pipefail
@@ -27,7 +28,16 @@ read -r client_port msg_port < <(sed -n 's/^ttfsd listening: client port \([0-9]
 
 "$load" scale --hold "$hold" --concurrency 20 --transfers 100 --file-size 262144 --threads 1 \
   --server 127.0.0.1 --client-port "$client_port" --msg-port "$msg_port" --server-pid "$pid" \
-  --duration-limit 60
+  --duration-limit 60 | tee "$work/load.out"
+
+# A quiet connection costs about 1 KiB of the server's memory; one that was
+# given a 64 KiB input block for each heartbeat cost over 20 KiB. 8 KiB
+# leaves room for the allocator's noise at this small a count.
+per_connection=$(sed -n 's/.* rss_per_connection_bytes=\([0-9]*\).*/\1/p' "$work/load.out")
+if [ -z "$per_connection" ] || [ "$per_connection" -gt 8192 ]; then
+  echo "server RSS per held connection: ${per_connection:-unknown} bytes, over 8192"
+  exit 1
+fi
 
 kill -TERM "$pid"
 status=0

@@ -20,6 +20,22 @@
 #include "net/pull_data_codec.h"
 #include "proc_memory.h"
 
+// A sanitizer's allocator holds freed blocks in quarantine (ASan: up to
+// 256 MiB) and shadows every byte, so RSS is not the server's own there:
+// the bound is checked in plain builds only, the throttling in all.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TTFS_RSS_IS_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TTFS_RSS_IS_SANITIZED 1
+#endif
+#endif
+#ifdef TTFS_RSS_IS_SANITIZED
+constexpr bool kRssIsTheServers = false;
+#else
+constexpr bool kRssIsTheServers = true;
+#endif
+
 namespace ttfs::testing {
 namespace {
 
@@ -285,8 +301,10 @@ TEST(StalledReceiver, RelayLevelsOffAndTheSenderIsNoLongerAsked) {
   EXPECT_TRUE(o.settled) << "the sender was still being asked after 6 s: " << sender.asked();
   EXPECT_EQ(o.progress_at_end, o.progress_at_settling) << "the sender is still being asked";
   EXPECT_FALSE(sender.failed()) << "the server ended the transfer instead of pausing it";
-  EXPECT_LE(o.peak_after_settling_kib, o.at_settling_kib + 1024) << "RSS still grows";
-  EXPECT_LT(o.peak_kib, bound);
+  if (kRssIsTheServers) {
+    EXPECT_LE(o.peak_after_settling_kib, o.at_settling_kib + 1024) << "RSS still grows";
+    EXPECT_LT(o.peak_kib, bound);
+  }
   // It did stall: far more was asked of the sender than the receiver read.
   EXPECT_GT(sender.asked(), 4 * limits.relay_window + limits.output_high_water / kMiB);
 
@@ -345,8 +363,10 @@ TEST(StalledReceiver, DownloadLevelsOffAndTheServerStopsReading) {
   report("download", o, idle_kib, bound);
   EXPECT_TRUE(o.settled) << "the server was still reading after 6 s";
   EXPECT_EQ(o.progress_at_end, o.progress_at_settling) << "the server still reads";
-  EXPECT_LE(o.peak_after_settling_kib, o.at_settling_kib + 1024) << "RSS still grows";
-  EXPECT_LT(o.peak_kib, bound);
+  if (kRssIsTheServers) {
+    EXPECT_LE(o.peak_after_settling_kib, o.at_settling_kib + 1024) << "RSS still grows";
+    EXPECT_LT(o.peak_kib, bound);
+  }
   // Far more was asked than the server may answer ahead of the receiver.
   EXPECT_GT(pulls, 10 * limits.max_pulls_in_flight);
 

@@ -84,6 +84,22 @@ for run in "${runs[@]}"; do
   fi
 done
 
+# Connection scale: a fresh ttfsd holds 10,000 quiet connections while round
+# trips and relays run, three times (the machine is shared: the spread shows
+# its noise). The held senders wait for receivers that never come, so
+# TaskTimeout must outlast the run; 10,000 descriptors need the hard limit.
+scale_args="--hold 10000 --concurrency 50 --transfers 500 --file-size 1048576 --threads 1"
+scale_results="$work/scale.txt"
+ulimit -n "$(ulimit -Hn)"
+for _ in 1 2 3; do
+  start_ttfsd "--task-timeout 600 --shutdown-grace 0"
+  # shellcheck disable=SC2086  # a list of options
+  "$load" scale $scale_args --server 127.0.0.1 --client-port "$client_port" \
+    --msg-port "$msg_port" --server-pid "$ttfsd_pid" --duration-limit 300 \
+    | grep '^RESULT ' >> "$scale_results" || echo "RESULT mode=scale failed=run" >> "$scale_results"
+  kill -TERM "$ttfsd_pid"; wait "$ttfsd_pid" || true
+done
+
 # Five repetitions, aggregates only: the benchmark binary's own defaults.
 "$build/bench/micro/ttfs_micro_bench" > "$work/micro.txt" 2>&1 || true
 
@@ -136,6 +152,27 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
   echo
   echo '```'
   cut -f3 "$results"
+  echo '```'
+  echo
+  echo "## Connection scale (ttfs-load scale, 10,000 connections held, 3 runs)"
+  echo
+  echo "| run | RSS idle MiB | RSS holding MiB | bytes per connection | transfers ok/failed | MB/s | server CPU s (hold / transfers) | held lost |"
+  echo "|---|---|---|---|---|---|---|---|"
+  run=0
+  while read -r line; do
+    run=$((run + 1))
+    echo "| $run | $(( $(field rss_idle_kb "$line") / 1024 )) | $(( $(field rss_held_kb "$line") / 1024 )) | $(field rss_per_connection_bytes "$line") | $(field ok "$line")/$(field failed "$line") | $(field mb_per_s "$line") | $(field server_cpu_hold_s "$line") / $(field server_cpu_transfer_s "$line") | $(field held_lost "$line") |"
+  done < "$scale_results"
+  echo
+  echo "See bench/load/README.md for what is held and measured. The command:"
+  echo
+  echo '```'
+  echo "ttfsd --task-timeout 600 --shutdown-grace 0 ...   # ulimit -n $(ulimit -Hn)"
+  echo "ttfs-load scale $scale_args --server-pid PID"
+  echo '```'
+  echo
+  echo '```'
+  cat "$scale_results"
   echo '```'
   echo
   echo "## Micro-benchmarks (ttfs_micro_bench, median and spread of 5 repetitions)"

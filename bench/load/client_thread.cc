@@ -209,6 +209,8 @@ void ClientThread::begin_transfer(uint32_t slot) {
               slot, 1,
               std::make_unique<Receiver>(s.task, pattern, stats_.counters, options_.window, true));
       break;
+    case Mode::kScale:  // not a phase: a scale run's phases are round trips and relays
+      break;
   }
   if (!opened) fail_slot(slot, Failure::kConnect);
 }

@@ -17,6 +17,7 @@
 #include "proc_stats.h"
 #include "report.h"
 #include "run_phase.h"
+#include "scale_run.h"
 
 namespace ttfs::load {
 namespace {
@@ -24,8 +25,11 @@ namespace {
 // Each connection is a descriptor, and finished ones linger for
 // --close-wait: ask for twice what the slots need.
 void raise_fd_limit(const Options& o) {
-  const uint64_t per_transfer = o.mode == Mode::kOnline ? 2 : 1;
-  const rlim_t need = static_cast<rlim_t>(2 * per_transfer * o.concurrency + 4 * o.threads + 64);
+  // A scale run holds its connections and runs round trips and relays.
+  const uint64_t per_transfer = o.mode == Mode::kOnline ? 2 : o.mode == Mode::kScale ? 3 : 1;
+  const uint64_t held = o.mode == Mode::kScale ? o.hold : 0;
+  const rlim_t need =
+      static_cast<rlim_t>(held + 2 * per_transfer * o.concurrency + 8 * o.threads + 64);
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
   if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < need) limit.rlim_max = need;
@@ -47,6 +51,7 @@ void raise_fd_limit(const Options& o) {
 int run(const Options& o) {
   ::signal(SIGPIPE, SIG_IGN);  // writev has no MSG_NOSIGNAL
   raise_fd_limit(o);
+  if (o.mode == Mode::kScale) return run_scale(o);
   const Pattern pattern(o.seed);
   in_addr addr{};
   ::inet_pton(AF_INET, o.server.c_str(), &addr);

@@ -13,6 +13,7 @@ const char* mode_name(Mode mode) {
     case Mode::kDownload: return "download";
     case Mode::kRoundtrip: return "roundtrip";
     case Mode::kOnline: return "online";
+    case Mode::kScale: return "scale";
   }
   return "?";
 }
@@ -24,11 +25,13 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
   const std::map<std::string, Mode> modes{{"upload", Mode::kUpload},
                                           {"download", Mode::kDownload},
                                           {"roundtrip", Mode::kRoundtrip},
-                                          {"online", Mode::kOnline}};
+                                          {"online", Mode::kOnline},
+                                          {"scale", Mode::kScale}};
   app.add_option("mode", o.mode,
                  "upload: offline uploads; download: offline downloads of files uploaded in an "
                  "unmeasured setup phase; roundtrip: upload then download, every byte checked; "
-                 "online: relayed sender/receiver pairs")
+                 "online: relayed sender/receiver pairs; scale: --hold quiet connections open, the "
+                 "server's memory with them, and round trips and relays meanwhile")
       ->required()
       ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case));
   app.add_option("--concurrency", o.concurrency, "transfers in progress at once (online: pairs)")
@@ -58,6 +61,8 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
                  "listen backlog (the original's is 64) drops connects that come faster")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--seed", o.seed, "seed of the file contents");
+  app.add_option("--hold", o.hold, "scale: connections held open (a tenth on the msg-server port)")
+      ->check(CLI::Range(1u, 1000000u));
   try {
     app.parse(argc, argv);
     in_addr addr{};

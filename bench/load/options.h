@@ -5,7 +5,7 @@
 
 namespace ttfs::load {
 
-enum class Mode { kUpload, kDownload, kRoundtrip, kOnline };
+enum class Mode { kUpload, kDownload, kRoundtrip, kOnline, kScale };
 
 const char* mode_name(Mode mode);
 
@@ -25,6 +25,7 @@ struct Options {
   double close_wait_s = 2;
   double connect_rate = 0;  // new transfers started per second, all threads (0: no limit)
   uint64_t seed = 1;
+  uint32_t hold = 10000;  // scale: connections held open while the transfers run
 };
 
 // Parses the command line into `options`; on --help or an error it sets

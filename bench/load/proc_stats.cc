@@ -38,6 +38,15 @@ std::optional<uint64_t> process_peak_rss_kb(int pid) {
   return std::nullopt;
 }
 
+std::optional<uint64_t> process_rss_kb(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
+  }
+  return std::nullopt;
+}
+
 double self_cpu_seconds() {
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);

@@ -93,6 +93,22 @@ Status SegmentServer::answer(const Pdu& request, TransferResult& result) {
         s = send_reply(seq, task.task_id, static_cast<uint32_t>(task.file_size), size, offset);
         if (s.ok()) s = send_reply(seq, task.task_id, req.offset(), size, offset);
         break;
+      case ReplyFault::kDuplicate:
+        s = send_reply(seq, task.task_id, req.offset(), size, offset);
+        if (s.ok()) s = send_reply(seq, task.task_id, req.offset(), size, offset);
+        break;
+      case ReplyFault::kUnaligned:
+        s = send_reply(seq, task.task_id, static_cast<uint32_t>(offset + 100), size, offset);
+        break;
+      case ReplyFault::kWrongSeq:
+        s = send_reply(static_cast<uint16_t>(seq + 1), task.task_id, req.offset(), size, offset);
+        break;
+      case ReplyFault::kWrongUser:
+        s = send_reply(seq, task.task_id, req.offset(), size, offset, session_.task().user_id + 1);
+        break;
+      case ReplyFault::kErrorResult:
+        s = send_reply(seq, task.task_id, req.offset(), size, offset, std::nullopt, 1);
+        break;
       case ReplyFault::kNone: break;
     }
   }
@@ -103,9 +119,10 @@ Status SegmentServer::answer(const Pdu& request, TransferResult& result) {
 }
 
 Status SegmentServer::send_reply(uint16_t seq, std::string_view task_id, uint32_t offset,
-                                 size_t data_size, uint64_t read_offset) {
-  auto reply =
-      net::build_pull_data_rsp(seq, 0, task_id, session_.task().user_id, offset, data_size);
+                                 size_t data_size, uint64_t read_offset,
+                                 std::optional<uint32_t> user_id, uint32_t result_code) {
+  auto reply = net::build_pull_data_rsp(
+      seq, result_code, task_id, user_id.value_or(session_.task().user_id), offset, data_size);
   uint8_t* payload = reply.pdu.data() + reply.data_offset;
   // An oversize fault reads what the file has and pads past its end.
   const uint64_t readable =

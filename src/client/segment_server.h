@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 #include "client/data_io.h"
 #include "client/file_session.h"
 #include "client/serve_options.h"
@@ -21,8 +23,11 @@ class SegmentServer {
 
  private:
   Status answer(const Pdu& request, TransferResult& result);
+  // `user_id` and `result_code` are the session's user and 0 unless a fault
+  // spoils them.
   Status send_reply(uint16_t seq, std::string_view task_id, uint32_t offset, size_t data_size,
-                    uint64_t read_offset);
+                    uint64_t read_offset, std::optional<uint32_t> user_id = std::nullopt,
+                    uint32_t result_code = 0);
 
   FileSession& session_;
   const ReadAt& source_;

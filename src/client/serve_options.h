@@ -15,6 +15,11 @@ enum class ReplyFault {
   kWrongOffset,  // the next segment's offset instead of the requested one
   kWrongTask,    // another task id
   kUnrequested,  // an extra reply for a segment never requested, before the real one
+  kDuplicate,    // the right reply, then the same reply again
+  kUnaligned,    // the requested offset plus 100, off the segment grid
+  kWrongSeq,     // the right offset and bytes, with the seq_num of the next request
+  kWrongUser,    // another user id
+  kErrorResult,  // result_code 1 with the requested bytes
 };
 
 // Options of the roles that answer PULL_DATA_REQ (OfflineUploader, OnlineSender).

@@ -27,6 +27,20 @@ void Buffer::make_room(size_t n, size_t max_capacity) {
 }
 
 ssize_t Buffer::read_from(int fd, size_t want, size_t max_capacity) {
+  if (readable_bytes() == 0 && storage_.size() < want) {
+    // Nothing is pending and there is no room for a whole chunk: read into
+    // the stack and keep only what arrived, so a heartbeat or a login costs
+    // its own few bytes and not a chunk's worth of zeroed block (muduo's
+    // extra buffer). A busy connection's block grows from there as before.
+    uint8_t chunk[kStackChunk];
+    const ssize_t n = ::read(fd, chunk, std::min(want, sizeof chunk));
+    if (n > 0) {
+      make_room(static_cast<size_t>(n), max_capacity);
+      std::memcpy(storage_.data(), chunk, static_cast<size_t>(n));
+      write_index_ = static_cast<size_t>(n);
+    }
+    return n;
+  }
   make_room(want, max_capacity);
   const size_t room = storage_.size() - write_index_;
   const ssize_t n = ::read(fd, storage_.data() + write_index_, room);

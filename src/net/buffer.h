@@ -23,7 +23,8 @@ class Buffer {
   size_t readable_bytes() const { return write_index_ - read_index_; }
   void consume(size_t n);
 
-  // Reads once from fd into free space, growing towards `max_capacity`.
+  // Reads once from fd into free space, growing towards `max_capacity`; an
+  // empty buffer without room for `want` bytes grows only by what arrives.
   // Returns read(2)'s result (0 at end of stream, -1 with errno set).
   ssize_t read_from(int fd, size_t want, size_t max_capacity);
   void append(std::span<const uint8_t> bytes);
@@ -34,6 +35,8 @@ class Buffer {
 
  private:
   void make_room(size_t n, size_t max_capacity);
+
+  static constexpr size_t kStackChunk = 64 * 1024;
 
   std::vector<uint8_t> storage_;
   size_t read_index_ = 0;

@@ -83,6 +83,15 @@ Verdict OnlineTask::on_pull_response(PullResponse& rsp, Clock::time_point now, T
   auto it = std::find_if(outstanding_.begin(), outstanding_.end(),
                          [&](const Outstanding& o) { return o.offset == rsp.offset; });
   if (it == outstanding_.end()) return refuse(rsp.conn, fx, "data that was not asked for");
+  // Senders echo the seq_num of the pull they answer (each is forwarded with
+  // the receiver's). One that names other pulls in flight, but not the one at
+  // its offset, is labelled with the wrong offset: its bytes belong elsewhere
+  // in the file. 0, and an old client's single seq_num, name none of them.
+  if (rsp.seq != 0 && rsp.seq != it->seq &&
+      std::any_of(outstanding_.begin(), outstanding_.end(),
+                  [&](const Outstanding& o) { return o.seq == rsp.seq; })) {
+    return refuse(rsp.conn, fx, "data labelled with another pull's offset");
+  }
   const uint64_t expected = std::min<uint64_t>(it->size, info_.file_size - it->offset);
   if (rsp.result_code == 0 && rsp.data.size() != expected) {
     return refuse(rsp.conn, fx, "data of another size than asked for");

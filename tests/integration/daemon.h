@@ -112,6 +112,7 @@ class Daemon {
   }
 
   bool started() const { return client_port_ != 0 && msg_port_ != 0; }
+  pid_t pid() const { return pid_; }
   client::Endpoint client_endpoint() const { return {"127.0.0.1", client_port_}; }
   client::Endpoint msg_endpoint() const { return {"127.0.0.1", msg_port_}; }
 

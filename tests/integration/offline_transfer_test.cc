@@ -187,12 +187,13 @@ TEST_P(SpoiledReply, IsRefusedAndNothingWrongIsStored) {
   EXPECT_TRUE(verifier.complete_and_correct());
 }
 
-INSTANTIATE_TEST_SUITE_P(Faults, SpoiledReply,
-                         ::testing::Values(client::ReplyFault::kShort,
-                                           client::ReplyFault::kOversize,
-                                           client::ReplyFault::kWrongOffset,
-                                           client::ReplyFault::kWrongTask,
-                                           client::ReplyFault::kUnrequested));
+INSTANTIATE_TEST_SUITE_P(
+    Faults, SpoiledReply,
+    ::testing::Values(client::ReplyFault::kShort, client::ReplyFault::kOversize,
+                      client::ReplyFault::kWrongOffset, client::ReplyFault::kWrongTask,
+                      client::ReplyFault::kUnrequested, client::ReplyFault::kDuplicate,
+                      client::ReplyFault::kUnaligned, client::ReplyFault::kWrongSeq,
+                      client::ReplyFault::kWrongUser, client::ReplyFault::kErrorResult));
 
 // The store that syncs each file on its own (for file systems whose syncfs
 // does nothing) serves the same round trip, also across a restart.

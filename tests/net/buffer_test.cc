@@ -121,7 +121,35 @@ TEST(Buffer, ReadFromAPipe) {
   const ssize_t n = b.read_from(p.read_end, 4096, 65536);
   EXPECT_EQ(n, 10);
   EXPECT_EQ(text(b), "hello pipe");
-  EXPECT_GE(b.capacity(), 4096u);
+}
+
+TEST(Buffer, AReadIntoAnEmptyBufferKeepsOnlyWhatArrived) {
+  // Thousands of quiet connections each read a heartbeat now and then: each
+  // must not cost a whole read chunk of memory.
+  Pipe p;
+  p.write(std::string(16, 'h'));
+  Buffer b;
+  EXPECT_EQ(b.read_from(p.read_end, 64 * 1024, 1 << 20), 16);
+  EXPECT_EQ(b.capacity(), 16u);
+  b.consume(16);
+  p.write(std::string(16, 'i'));
+  EXPECT_EQ(b.read_from(p.read_end, 64 * 1024, 1 << 20), 16);
+  EXPECT_EQ(b.capacity(), 16u);
+  EXPECT_EQ(text(b), std::string(16, 'i'));
+  // Once bytes are pending, reads make a chunk's room as before.
+  p.write("x");
+  EXPECT_EQ(b.read_from(p.read_end, 64 * 1024, 1 << 20), 1);
+  EXPECT_GE(b.capacity(), 64u * 1024);
+  EXPECT_EQ(text(b), std::string(16, 'i') + "x");
+}
+
+TEST(Buffer, AFullChunkIntoAnEmptyBufferIsKeptWhole) {
+  Pipe p;
+  const std::string chunk(64 * 1024, 'c');
+  p.write(chunk);
+  Buffer b;
+  EXPECT_EQ(b.read_from(p.read_end, 64 * 1024, 1 << 20), 64 * 1024);
+  EXPECT_EQ(text(b), chunk);
 }
 
 TEST(Buffer, ReadFromAppendsAfterUnreadBytes) {

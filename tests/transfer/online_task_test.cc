@@ -396,6 +396,28 @@ TEST_F(OnlineTaskTest, ResponseForAnOffsetNeverAskedIsRefused) {
   EXPECT_EQ(task->outstanding_pulls(), 1u);
 }
 
+TEST_F(OnlineTaskTest, ResponseLabelledWithAnotherPullsOffsetIsRefused) {
+  both_ready();
+  ASSERT_TRUE(pull(10, 0).ok());
+  ASSERT_TRUE(pull(11, kSeg).ok());
+  fx.clear();
+  // The answer to pull 10 (offset 0), labelled with pull 11's offset.
+  EXPECT_FALSE(respond(kSeg, kSeg, /*seq=*/10).ok());
+  expect_response_refused(S);
+  EXPECT_EQ(task->outstanding_pulls(), 2u);
+}
+
+TEST_F(OnlineTaskTest, ASeqNumSharedByPullsStillMatchesItsOwn) {
+  both_ready();
+  ASSERT_TRUE(pull(7, 0).ok());
+  ASSERT_TRUE(pull(7, kSeg).ok());
+  fx.clear();
+  ASSERT_TRUE(respond(kSeg, kSeg, 7).ok());
+  ASSERT_TRUE(respond(0, kSeg, 7).ok());
+  EXPECT_EQ(fx.count(Kind::kForward), 2u);
+  EXPECT_EQ(task->outstanding_pulls(), 0u);
+}
+
 TEST_F(OnlineTaskTest, ResponseOfTheWrongSizeIsRefused) {
   both_ready();
   ASSERT_TRUE(pull(1, 0).ok());

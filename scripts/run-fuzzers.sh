@@ -25,7 +25,7 @@ for fuzzer in "$build_dir"/fuzz/*_fuzzer; do
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$fuzzer" -max_total_time="$seconds" \
     -print_final_stats=1 -artifact_prefix="$run_dir/" "$run_dir/corpus" \
     >"$run_dir/log" 2>&1 </dev/null || status=$?
-  grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec' \
+  grep -E '^#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec' \
     "$run_dir/log" || true
   if [ "$status" -ne 0 ]; then
     tail -n 60 "$run_dir/log"

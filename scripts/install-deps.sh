@@ -9,6 +9,9 @@ packages=(
   libconcurrentqueue-dev uuid-dev
   libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # scripts/run-fuzzers.sh: clang, and libFuzzer's runtime, which Debian
+  # ships apart from the compiler.
+  clang libclang-rt-14-dev
 )
 
 run_as_root() {

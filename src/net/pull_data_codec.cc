@@ -16,15 +16,17 @@ class WireReader {
 
   bool done() const { return p_ == end_; }
 
-  bool varint(uint64_t& out) {
+  // At most `max_bytes` bytes: 10 for a value, 5 for a key, as protobuf
+  // reads them.
+  bool varint(uint64_t& out, int max_bytes = 10) {
     out = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
+    for (int shift = 0; shift < 7 * max_bytes; shift += 7) {
       if (p_ == end_) return false;
       const uint8_t b = *p_++;
       out |= static_cast<uint64_t>(b & 0x7f) << shift;
       if ((b & 0x80) == 0) return true;
     }
-    return false;  // longer than 10 bytes
+    return false;  // longer than allowed
   }
 
   bool bytes(std::span<const uint8_t>& out) {
@@ -88,7 +90,7 @@ std::optional<PullDataRspView> parse_pull_data_rsp(std::span<const uint8_t> body
   unsigned seen = 0;
   while (!in.done()) {
     uint64_t key;
-    if (!in.varint(key) || key > UINT32_MAX) return std::nullopt;
+    if (!in.varint(key, 5) || key > UINT32_MAX) return std::nullopt;
     const auto field = static_cast<uint32_t>(key >> 3);
     const auto type = static_cast<uint32_t>(key & 7);
     const bool varint_field = field == 1 || field == 3 || field == 4;

@@ -26,7 +26,10 @@ struct PullDataRspView {
 
 // Parses a PULL_DATA_RSP body with protobuf's wire rules (fields in any
 // order, the last of a repeated scalar wins, unknown fields skipped). Returns
-// nullopt when the body is malformed or a required field is missing.
+// nullopt when the body is malformed or a required field is missing, and, as
+// no client of this protocol sends them although protobuf-lite lets them
+// pass, when a key is wider than 32 bits, a known field has another wire
+// type, or the body holds a group.
 std::optional<PullDataRspView> parse_pull_data_rsp(std::span<const uint8_t> body);
 
 // Copies one framed PDU out of a connection's input. A PULL_DATA_RSP's

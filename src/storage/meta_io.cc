@@ -128,8 +128,10 @@ MetaReadResult decode_meta(std::span<const uint8_t> bytes) {
   meta.created_at_unix = record.created_at_unix();
   meta.complete = record.complete();
   if (meta.complete) meta.completed_at_unix = record.completed_at_unix();
-  // A prefix past the end is not ours to believe: resume from nothing.
-  meta.durable_bytes = record.durable_bytes() <= meta.file_size ? record.durable_bytes() : 0;
+  // A prefix past the end is not ours to believe: resume from nothing. A
+  // complete file has no prefix to resume from; encode_meta writes none.
+  meta.durable_bytes =
+      !meta.complete && record.durable_bytes() <= meta.file_size ? record.durable_bytes() : 0;
   if (record.has_block_crc32c()) {
     const std::string& words = record.block_crc32c();
     const uint64_t count = words.size() / 4;

@@ -93,8 +93,11 @@ Verdict OfflineTask::login_upload(const Login& login, TaskEffects& fx) {
     fx.store_begin(info_, resume_from_);
     store_begun_ = true;
   }
-  if (grid_.count() == 0) {
-    finalize(fx);  // a zero-byte file: nothing to ask for
+  if (written_ == grid_.count()) {
+    // Nothing to ask for: a zero-byte file, or a resumed upload whose
+    // durable prefix is the whole file (a checkpoint between its last write
+    // and its finalize), which no write completion will ever finalize.
+    finalize(fx);
   } else {
     fill_window(fx);
   }

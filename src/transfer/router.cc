@@ -6,19 +6,9 @@
 
 #include "IM.File.pb.h"
 #include "net/pdu.h"
-#include "net/pull_data_codec.h"
+#include "transfer/decode.h"
 
 namespace ttfs::transfer {
-
-namespace {
-
-template <typename Message>
-bool parse_body(Message& message, const Bytes& pdu) {
-  return message.ParseFromArray(pdu.data() + net::kPduHeaderSize,
-                                static_cast<int>(pdu.size() - net::kPduHeaderSize));
-}
-
-}  // namespace
 
 Router::Router(size_t io_threads, std::vector<Worker*> workers)
     : workers_(std::move(workers)), threads_(io_threads) {
@@ -71,24 +61,15 @@ void Router::on_msg_server_frame(net::IoThread& io, PerThread& local, ConnHandle
               net::encode_pdu(net::kSidOther, net::kCidFileServerIpRsp, header.seq_num, ip_rsp_));
       return;
     case net::kCidFileTransferReq: {
-      IM::Server::IMFileTransferReq req;
-      if (!parse_body(req, pdu)) return protocol_error(io, conn, "malformed FILE_TRANSFER_REQ");
-      CreateTask create;
-      create.conn = conn;
-      create.seq = header.seq_num;
+      auto create = decode_transfer_req(conn, header, pdu);
+      if (!create) return protocol_error(io, conn, "malformed FILE_TRANSFER_REQ");
       // The id is made here, before routing, so the task is created on the
       // shard that will own it.
-      create.info.id = TaskId::generate();
-      create.info.id_text = create.info.id.str();
-      create.info.from_user_id = req.from_user_id();
-      create.info.to_user_id = req.to_user_id();
-      create.info.file_name = req.file_name();
-      create.info.file_size = req.file_size();
-      create.info.mode = req.trans_mode();
-      create.info.created_at_unix = static_cast<int64_t>(std::time(nullptr));
-      create.attach_data = req.attach_data();
-      const TaskId id = create.info.id;
-      route(local, id, std::move(create));
+      create->info.id = TaskId::generate();
+      create->info.id_text = create->info.id.str();
+      create->info.created_at_unix = static_cast<int64_t>(std::time(nullptr));
+      const TaskId id = create->info.id;
+      route(local, id, std::move(*create));
       return;
     }
     default: return protocol_error(io, conn, "unknown command on the msg-server port");
@@ -100,21 +81,21 @@ void Router::on_client_frame(net::IoThread& io, PerThread& local, ConnHandle con
   auto bound = local.logged_in.find(conn);
 
   if (header.command_id == net::kCidFileLoginReq) {
-    IM::File::IMFileLoginReq req;
-    if (!parse_body(req, pdu)) return protocol_error(io, conn, "malformed LOGIN_REQ");
-    const auto task = TaskId::parse(req.task_id());
-    const char* refusal = !task ? "LOGIN_REQ with a task id that is not a canonical UUID"
+    DecodedLogin decoded = decode_login(conn, header, pdu);
+    if (decoded.malformed != nullptr) return protocol_error(io, conn, decoded.malformed);
+    const char* refusal = !decoded.login ? "LOGIN_REQ with a task id that is not a canonical UUID"
                           : bound != local.logged_in.end() ? "a second LOGIN_REQ on one connection"
                                                            : nullptr;
     if (refusal != nullptr) {
       IM::File::IMFileLoginRsp rsp;
       rsp.set_result_code(1);
-      rsp.set_task_id(req.task_id());
+      rsp.set_task_id(decoded.task_id);
       io.send(conn, net::encode_pdu(net::kSidFile, net::kCidFileLoginRsp, header.seq_num, rsp));
       return protocol_error(io, conn, refusal);
     }
-    local.logged_in.emplace(conn, *task);
-    route(local, *task, Login{conn, header.seq_num, *task, req.user_id(), req.file_role()});
+    const TaskId task = decoded.login->task;
+    local.logged_in.emplace(conn, task);
+    route(local, task, std::move(*decoded.login));
     return;
   }
 
@@ -125,54 +106,13 @@ void Router::on_client_frame(net::IoThread& io, PerThread& local, ConnHandle con
     }
     return protocol_error(io, conn, "unknown command on the client port");
   }
-  const TaskId& task = bound->second;
-
-  switch (header.command_id) {
-    case net::kCidFilePullDataRsp: {
-      const auto view = net::parse_pull_data_rsp(
-          {pdu.data() + net::kPduHeaderSize, pdu.size() - net::kPduHeaderSize});
-      if (!view) return protocol_error(io, conn, "malformed PULL_DATA_RSP");
-      if (TaskId::parse(view->task_id) != task) {
-        return protocol_error(io, conn, "PULL_DATA_RSP for another task");
-      }
-      PullResponse rsp;
-      rsp.conn = conn;
-      rsp.seq = header.seq_num;
-      rsp.task = task;
-      rsp.result_code = view->result_code;
-      rsp.user_id = view->user_id;
-      rsp.offset = view->offset;
-      rsp.data.offset = static_cast<size_t>(view->file_data.data() - pdu.data());
-      rsp.data.length = view->file_data.size();
-      rsp.data.block = std::move(pdu);
-      route(local, task, std::move(rsp));
-      return;
-    }
-    case net::kCidFilePullDataReq: {
-      IM::File::IMFilePullDataReq req;
-      if (!parse_body(req, pdu)) return protocol_error(io, conn, "malformed PULL_DATA_REQ");
-      if (TaskId::parse(req.task_id()) != task) {
-        return protocol_error(io, conn, "PULL_DATA_REQ for another task");
-      }
-      route(local, task,
-            PullRequest{conn, header.seq_num, task, req.user_id(), req.trans_mode(), req.offset(),
-                        req.data_size(), std::move(pdu)});
-      io.count_request(conn);  // answered by exactly one PULL_DATA_RSP, or a close
-      return;
-    }
-    case net::kCidFileState: {
-      IM::File::IMFileState state;
-      if (!parse_body(state, pdu)) return protocol_error(io, conn, "malformed FILE_STATE");
-      if (TaskId::parse(state.task_id()) != task) {
-        return protocol_error(io, conn, "FILE_STATE for another task");
-      }
-      route(
-          local, task,
-          StateReport{conn, header.seq_num, task, state.user_id(), state.state(), std::move(pdu)});
-      return;
-    }
-    default: return protocol_error(io, conn, "unknown command on the client port");
-  }
+  const TaskId task = bound->second;
+  DecodedCommand decoded = decode_task_command(conn, header, std::move(pdu), task);
+  if (!decoded.event) return protocol_error(io, conn, decoded.refusal);
+  const bool answered_later = std::holds_alternative<PullRequest>(*decoded.event);
+  route(local, task, std::move(*decoded.event));
+  // A PULL_DATA_REQ is answered by exactly one PULL_DATA_RSP, or a close.
+  if (answered_later) io.count_request(conn);
 }
 
 void Router::on_closed(net::IoThread& io, ConnHandle conn, net::PortKind port) {

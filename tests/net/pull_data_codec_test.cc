@@ -429,6 +429,20 @@ TEST(ParsePullDataRsp, KeyWiderThan32BitsIsRefused) {
   EXPECT_FALSE(parse(w).has_value());
 }
 
+TEST(ParsePullDataRsp, KeyLongerThanFiveBytesIsRefusedLikeProtobuf) {
+  // Field 9 as a varint, its key (72) padded to six bytes: a value fits in
+  // 32 bits, but protobuf reads no key past its fifth byte.
+  Wire w = canonical({});
+  w.raw({0xc8, 0x80, 0x80, 0x80, 0x80, 0x00}).varint(0);
+  EXPECT_FALSE(protobuf_accepts(w));
+  EXPECT_FALSE(parse(w).has_value());
+  // Five bytes are still a key.
+  Wire five = canonical({});
+  five.raw({0xc8, 0x80, 0x80, 0x80, 0x00}).varint(0);
+  EXPECT_TRUE(protobuf_accepts(five));
+  EXPECT_TRUE(parse(five).has_value());
+}
+
 TEST(ParsePullDataRsp, SixtyFourBitVarintKeepsTheLow32BitsLikeProtobuf) {
   const uint64_t wide[] = {
       (uint64_t{1} << 32) | 5,

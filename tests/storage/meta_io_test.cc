@@ -4,8 +4,10 @@
 
 #include <fstream>
 
+#include "storage/crc32c.h"
 #include "storage/file_system.h"
 #include "storage_test_util.h"
+#include "ttfs_store.pb.h"
 
 namespace ttfs::storage {
 namespace {
@@ -39,6 +41,42 @@ TEST(MetaIoTest, RoundTrip) {
   const auto decoded_partial = decode_meta(encode_meta(partial));
   ASSERT_TRUE(decoded_partial.ok());
   EXPECT_EQ(*decoded_partial.meta, partial);
+}
+
+// A file holding `record` as written by hand, with a correct header and checksum.
+std::vector<uint8_t> file_of(const ttfs::store::FileMetaRecord& record) {
+  std::vector<uint8_t> bytes = encode_meta(make_meta(0, ""));
+  const std::string body = record.SerializeAsString();
+  bytes.resize(kMetaHeaderSize);
+  bytes.insert(bytes.end(), body.begin(), body.end());
+  for (int i = 0; i < 4; ++i) bytes[8 + i] = static_cast<uint8_t>(body.size() >> (8 * i));
+  const std::span<const uint8_t> all(bytes);
+  const uint32_t crc = crc32c(all.subspan(kMetaHeaderSize), crc32c(all.first(12)));
+  for (int i = 0; i < 4; ++i) bytes[12 + i] = static_cast<uint8_t>(crc >> (8 * i));
+  return bytes;
+}
+
+TEST(MetaIoTest, ACompleteRecordsDurablePrefixIsNotBelieved) {
+  // Only a partial upload has a durable prefix; one in a complete record
+  // would not survive being written back, so it is not read either.
+  ttfs::store::FileMetaRecord record;
+  record.set_task_id(make_meta(0, "").task_id.str());
+  record.set_from_user_id(1);
+  record.set_to_user_id(2);
+  record.set_file_name("a");
+  record.set_file_size(100);
+  record.set_created_at_unix(1);
+  record.set_complete(true);
+  record.set_durable_bytes(40);
+  const auto decoded = decode_meta(file_of(record));
+  ASSERT_TRUE(decoded.ok()) << decoded.describe();
+  EXPECT_EQ(decoded.meta->durable_bytes, 0u);
+  const auto again = decode_meta(encode_meta(*decoded.meta));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again.meta, *decoded.meta);
+
+  record.set_complete(false);
+  EXPECT_EQ(decode_meta(file_of(record)).meta->durable_bytes, 40u) << "a partial upload's is kept";
 }
 
 TEST(MetaIoTest, EveryTruncationIsRefused) {

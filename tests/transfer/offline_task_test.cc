@@ -1110,6 +1110,21 @@ TEST_F(OfflineTaskTest, AnUploadResumedAfterARestartAsksOnlyForWhatIsNotDurable)
   EXPECT_TRUE(done_sent_to(U));
 }
 
+TEST_F(OfflineTaskTest, AResumedUploadWhollyDurableIsFinalizedAtItsSendersLogin) {
+  // A checkpoint recorded every byte, and the server stopped before the
+  // finalize: nothing is left to ask for, and no write will complete.
+  size = kTenAndABit;
+  task = OfflineTask::resumed(make_info(FILE_TYPE_OFFLINE, size), size, limits, now);
+  ASSERT_TRUE(login_upload(U).ok());
+  EXPECT_EQ(fx.count(Kind::kPullReq), 0u);
+  ASSERT_EQ(fx.count(Kind::kStoreFinalize), 1u);
+  EXPECT_EQ(task->state(), State::kFinalizing);
+  EXPECT_FALSE(done_sent_to(U)) << "not before the store says the file is durable";
+  ASSERT_TRUE(finalized().ok());
+  EXPECT_TRUE(done_sent_to(U));
+  EXPECT_EQ(task->state(), State::kComplete);
+}
+
 TEST_F(OfflineTaskTest, AResumedUploadTellsTheStoreThePrefixItTakesAsStored) {
   size = kTenAndABit;
   task = OfflineTask::resumed(make_info(FILE_TYPE_OFFLINE, size), 4 * kSeg + 100, limits, now);

@@ -89,6 +89,10 @@ void Router::on_msg_server_frame(net::IoThread& io, PerThread& local, ConnHandle
       create.attach_data = req.attach_data();
       const TaskId id = create.info.id;
       route(local, id, std::move(create));
+      // Answered by exactly one FILE_TRANSFER_RSP, which echoes attach_data:
+      // counted like a pull, so a peer that sends requests and reads no
+      // answers stops being read before it can queue more than its quota.
+      io.count_request(conn);
       return;
     }
     default: return protocol_error(io, conn, "unknown command on the msg-server port");
@@ -114,6 +118,7 @@ void Router::on_client_frame(net::IoThread& io, PerThread& local, ConnHandle con
       return protocol_error(io, conn, refusal);
     }
     local.logged_in.emplace(conn, *task);
+    io.mark_logged_in(conn);  // whether the task takes it is the worker's to say
     route(local, *task, Login{conn, header.seq_num, *task, req.user_id(), req.file_role()});
     return;
   }

@@ -9,6 +9,7 @@
 #include "common/bytes.h"
 #include "net/buffer.h"
 #include "net/conn_handle.h"
+#include "net/connection_limiter.h"
 #include "net/socket_ops.h"
 
 namespace ttfs::net {
@@ -18,16 +19,32 @@ class Connection {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Connection(UniqueFd fd, ConnHandle handle, PortKind port, Clock::time_point now)
-      : fd_(std::move(fd)), handle_(handle), port_(port), last_input_(now) {}
+  Connection(UniqueFd fd, ConnHandle handle, PortKind port, Clock::time_point now,
+             ConnectionLimiter::Ticket ticket)
+      : fd_(std::move(fd)),
+        handle_(handle),
+        port_(port),
+        ticket_(std::move(ticket)),
+        opened_at_(now),
+        last_input_(now) {}
 
   int fd() const { return fd_.get(); }
   ConnHandle handle() const { return handle_; }
   PortKind port() const { return port_; }
 
   Buffer& input() { return input_; }
+  Clock::time_point opened_at() const { return opened_at_; }
   Clock::time_point last_input() const { return last_input_; }
   void touch(Clock::time_point now) { last_input_ = now; }
+
+  // Since when the input has held the start of a PDU that has not yet all
+  // arrived (Clock::time_point{} when it holds none, or reading is paused):
+  // every byte resets the idle timer, so only this catches a peer that
+  // trickles a PDU.
+  Clock::time_point partial_frame_since{};
+  // A client-port connection that has sent a well-formed LOGIN_REQ; until
+  // then the login deadline runs.
+  bool logged_in = false;
 
   // Output is a queue of whole PDUs, so a forwarded segment is written from
   // the block it arrived in, never copied into a flat buffer.
@@ -53,6 +70,8 @@ class Connection {
   UniqueFd fd_;
   ConnHandle handle_;
   PortKind port_;
+  ConnectionLimiter::Ticket ticket_;  // its place under the connection bounds
+  Clock::time_point opened_at_;
   Buffer input_;
   std::deque<Bytes> output_;
   size_t output_head_offset_ = 0;  // bytes of output_.front() already written

@@ -33,10 +33,12 @@ constexpr auto kLingerLimit = std::chrono::seconds(2);
 
 }  // namespace
 
-IoThread::IoThread(uint16_t index, IoOptions options, FrameHandler& handler)
+IoThread::IoThread(uint16_t index, IoOptions options, FrameHandler& handler,
+                   ConnectionLimiter& limiter)
     : index_(index),
       options_(options),
       handler_(handler),
+      limiter_(limiter),
       epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)),
       wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (!epoll_fd_.valid() || !wake_fd_.valid()) {
@@ -176,7 +178,10 @@ void IoThread::run() {
 
 void IoThread::accept_all(int listen_fd, PortKind port) {
   for (;;) {
-    UniqueFd fd(::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    sockaddr_storage peer{};
+    socklen_t peer_length = sizeof peer;
+    UniqueFd fd(::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &peer_length,
+                          SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!fd.valid()) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
       if (errno == ECONNABORTED) continue;
@@ -184,11 +189,10 @@ void IoThread::accept_all(int listen_fd, PortKind port) {
       spdlog::warn("io[{}]: accept: {}", index_, std::strerror(errno));
       return;
     }
-    if (stats_.open_connections.load(std::memory_order_relaxed) >= options_.max_connections) {
-      spdlog::warn("io[{}]: connection limit {} reached; refusing {}", index_,
-                   options_.max_connections, peer_address(fd.get()));
-      continue;  // closed by UniqueFd
-    }
+    ConnectionLimiter::Ticket ticket;
+    // Over a bound, the connection is closed at once (by UniqueFd), before
+    // it costs a slot or a buffer.
+    if (!admit(port, peer, ticket)) continue;
     const int one = 1;
     ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
@@ -204,7 +208,8 @@ void IoThread::accept_all(int listen_fd, PortKind port) {
     // Generations stay under bit 30 so a connection's tag never has a tag bit.
     if (++slot.generation >= kMaxGeneration) slot.generation = 1;
     const ConnHandle handle{index_, slot_index, slot.generation};
-    slot.conn = std::make_unique<Connection>(std::move(fd), handle, port, Connection::Clock::now());
+    slot.conn = std::make_unique<Connection>(std::move(fd), handle, port, Connection::Clock::now(),
+                                             std::move(ticket));
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = conn_tag(handle);
@@ -217,6 +222,38 @@ void IoThread::accept_all(int listen_fd, PortKind port) {
     stats_.accepted.fetch_add(1, std::memory_order_relaxed);
     stats_.open_connections.fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+bool IoThread::admit(PortKind port, const sockaddr_storage& peer,
+                     ConnectionLimiter::Ticket& ticket) {
+  const PeerAddress address = PeerAddress::from(peer);
+  const Admission admission = limiter_.admit(port, address, ticket);
+  if (admission == Admission::kAdmitted) return true;
+  const bool per_address = admission == Admission::kOverPerAddress;
+  (per_address ? stats_.refused_over_per_address : stats_.refused_over_total)
+      .fetch_add(1, std::memory_order_relaxed);
+  uint64_t held_back = 0;
+  if (refusal_log_.allow(LogThrottle::Clock::now(), held_back)) {
+    const ConnectionLimits& limits = limiter_.limits();
+    if (per_address) {
+      spdlog::warn(
+          "io[{}]: refusing a connection from {}: it has {} open, MaxConnectionsPerIp is {} ({} "
+          "more refused since the last line)",
+          index_, address.str(), limiter_.open_from(address),
+          limits.max_client_connections_per_address, held_back);
+    } else if (port == PortKind::kClient) {
+      spdlog::warn(
+          "io[{}]: refusing a connection from {}: {} open on the client port, MaxConnections is "
+          "{} ({} more refused since the last line)",
+          index_, address.str(), limiter_.open(port), limits.max_client_connections, held_back);
+    } else {
+      spdlog::warn(
+          "io[{}]: refusing a connection from {}: {} open on the msg-server port, "
+          "MaxMsgServerConnections is {} ({} more refused since the last line)",
+          index_, address.str(), limiter_.open(port), limits.max_msg_server_connections, held_back);
+    }
+  }
+  return false;
 }
 
 bool IoThread::handle_readable(Connection& conn) {
@@ -253,9 +290,20 @@ bool IoThread::dispatch_frames(ConnHandle handle) {
   for (;;) {
     Connection* conn = find(handle);
     if (conn == nullptr) return false;  // the handler closed it
-    if (conn->reading_paused || conn->close_when_flushed) return true;
+    if (conn->reading_paused || conn->close_when_flushed) {
+      // What is not being read is not late: the frame deadline waits.
+      conn->partial_frame_since = {};
+      return true;
+    }
     const FrameResult frame = next_frame(conn->input().readable(), options_.max_pdu_length);
-    if (frame.status == FrameStatus::kNeedMore) return true;
+    if (frame.status == FrameStatus::kNeedMore) {
+      if (conn->input().readable_bytes() == 0) {
+        conn->partial_frame_since = {};
+      } else if (conn->partial_frame_since == Connection::Clock::time_point{}) {
+        conn->partial_frame_since = Connection::Clock::now();
+      }
+      return true;
+    }
     if (frame.status != FrameStatus::kFrame) {
       stats_.protocol_errors.fetch_add(1, std::memory_order_relaxed);
       spdlog::info("io[{}]: {} sent a PDU length of {}; closing", index_, peer_address(conn->fd()),
@@ -265,6 +313,7 @@ bool IoThread::dispatch_frames(ConnHandle handle) {
     }
     Bytes pdu = copy_pdu(conn->input().readable().first(frame.header.length), frame.header);
     conn->input().consume(frame.header.length);
+    conn->partial_frame_since = {};  // the next PDU's deadline starts with its first byte
     handler_.on_frame(*this, handle, conn->port(), frame.header, std::move(pdu));
   }
 }
@@ -389,6 +438,10 @@ void IoThread::count_request(ConnHandle handle) {
   if (++conn->requests_in_flight >= options_.max_requests_in_flight) update_interest(*conn);
 }
 
+void IoThread::mark_logged_in(ConnHandle handle) {
+  if (Connection* conn = find(handle)) conn->logged_in = true;
+}
+
 void IoThread::close_now(Connection& conn, const char* reason) {
   const ConnHandle handle = conn.handle();
   const PortKind port = conn.port();
@@ -414,13 +467,36 @@ void IoThread::expire_idle(Connection::Clock::time_point now) {
       if (now >= slot.conn->linger_until) close_now(*slot.conn, "closed after reply");
       continue;
     }
-    const auto limit = slot.conn->port() == PortKind::kClient ? options_.client_idle_timeout
-                                                              : options_.msg_server_idle_timeout;
-    if (now - slot.conn->last_input() > limit) {
-      stats_.idle_timeouts.fetch_add(1, std::memory_order_relaxed);
-      close_now(*slot.conn, "idle timeout");
+    if (const char* why = deadline_passed(*slot.conn, now)) {
+      uint64_t held_back = 0;
+      if (deadline_log_.allow(now, held_back)) {
+        spdlog::info("io[{}]: closing {}: {} ({} more closed so since the last line)", index_,
+                     peer_address(slot.conn->fd()), why, held_back);
+      }
+      close_now(*slot.conn, why);
     }
   }
+}
+
+const char* IoThread::deadline_passed(const Connection& conn, Connection::Clock::time_point now) {
+  const bool client = conn.port() == PortKind::kClient;
+  const auto idle_limit = client ? options_.client_idle_timeout : options_.msg_server_idle_timeout;
+  if (now - conn.last_input() > idle_limit) {
+    stats_.idle_timeouts.fetch_add(1, std::memory_order_relaxed);
+    return "nothing received within the idle timeout";
+  }
+  // Traffic resets the idle timer, so a peer that keeps sending something
+  // other than a login, or trickles a PDU, is caught by these two instead.
+  if (client && !conn.logged_in && now - conn.opened_at() > options_.login_timeout) {
+    stats_.login_timeouts.fetch_add(1, std::memory_order_relaxed);
+    return "no LOGIN_REQ within LoginTimeout";
+  }
+  if (conn.partial_frame_since != Connection::Clock::time_point{} &&
+      now - conn.partial_frame_since > options_.frame_timeout) {
+    stats_.frame_timeouts.fetch_add(1, std::memory_order_relaxed);
+    return "a PDU not whole within FrameTimeout";
+  }
+  return nullptr;
 }
 
 }  // namespace ttfs::net

@@ -12,8 +12,10 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/log_throttle.h"
 #include "net/conn_handle.h"
 #include "net/connection.h"
+#include "net/connection_limiter.h"
 #include "net/pdu.h"
 #include "net/socket_ops.h"
 
@@ -37,7 +39,7 @@ class FrameHandler {
 
 struct IoOptions {
   uint32_t max_pdu_length = 1024 * 1024 + 1024;
-  size_t max_connections = 100000;  // per IO thread
+  ConnectionLimits connection_limits;  // shared by every IO thread, see ConnectionLimiter
   // A peer whose output is this far behind is not read from.
   size_t output_high_water = 4 * 1024 * 1024;
   // Requests of one connection at the workers, not yet answered, before it
@@ -45,6 +47,12 @@ struct IoOptions {
   uint32_t max_requests_in_flight = 64;
   std::chrono::seconds client_idle_timeout{120};
   std::chrono::seconds msg_server_idle_timeout{30};
+  // A client-port connection must send a well-formed LOGIN_REQ within this,
+  // however much else it sends meanwhile.
+  std::chrono::seconds login_timeout{30};
+  // A PDU whose first byte has arrived must be whole within this, on both
+  // ports, so a peer that trickles a header a byte a second is closed.
+  std::chrono::seconds frame_timeout{60};
 };
 
 enum class OutboundAction : uint8_t { kSend, kSendThenClose, kClose };
@@ -62,6 +70,11 @@ struct IoStats {
   std::atomic<uint64_t> closed{0};
   std::atomic<uint64_t> protocol_errors{0};
   std::atomic<uint64_t> idle_timeouts{0};
+  std::atomic<uint64_t> login_timeouts{0};
+  std::atomic<uint64_t> frame_timeouts{0};
+  // Connections closed as soon as accepted, by the bound they were over.
+  std::atomic<uint64_t> refused_over_total{0};
+  std::atomic<uint64_t> refused_over_per_address{0};
   std::atomic<uint64_t> open_connections{0};
 };
 
@@ -70,7 +83,8 @@ struct IoStats {
 // threads post to, woken by an eventfd.
 class IoThread {
  public:
-  IoThread(uint16_t index, IoOptions options, FrameHandler& handler);
+  // `limiter` is shared by every IO thread of the server and outlives them.
+  IoThread(uint16_t index, IoOptions options, FrameHandler& handler, ConnectionLimiter& limiter);
   ~IoThread();
   IoThread(const IoThread&) = delete;
   IoThread& operator=(const IoThread&) = delete;
@@ -95,6 +109,8 @@ class IoThread {
   // The connection's frame just handed on is a request that will be answered
   // by an OutboundMessage with answers_request set.
   void count_request(ConnHandle conn);
+  // The connection sent a well-formed LOGIN_REQ: its login deadline is met.
+  void mark_logged_in(ConnHandle conn);
   void close(ConnHandle conn, bool after_flush, const char* reason);
 
  private:
@@ -107,6 +123,9 @@ class IoThread {
   void close_listeners();
   void wake();
   void accept_all(int listen_fd, PortKind port);
+  // Whether the bounds let one more connection from `address` in; counts
+  // and logs a refusal.
+  bool admit(PortKind port, const sockaddr_storage& address, ConnectionLimiter::Ticket& ticket);
   // Reads once and hands on every whole PDU; false once nothing more can be
   // read now (EAGAIN, end of stream, an error, or the connection closed).
   bool handle_readable(Connection& conn);
@@ -121,12 +140,18 @@ class IoThread {
   // Closes gracefully once the output is flushed: see the definition.
   void linger(Connection& conn);
   void close_now(Connection& conn, const char* reason);
+  // Closes the connections past one of their deadlines: idle, login, frame.
   void expire_idle(Connection::Clock::time_point now);
+  // Why `conn` is past a deadline at `now`, counted; nullptr if it is not.
+  const char* deadline_passed(const Connection& conn, Connection::Clock::time_point now);
   Connection* find(ConnHandle handle);
 
   const uint16_t index_;
   const IoOptions options_;
   FrameHandler& handler_;
+  ConnectionLimiter& limiter_;
+  LogThrottle refusal_log_;   // connections refused at accept
+  LogThrottle deadline_log_;  // connections closed by a deadline
   UniqueFd epoll_fd_;
   UniqueFd wake_fd_;
   std::vector<std::pair<UniqueFd, PortKind>> listeners_;

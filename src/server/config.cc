@@ -104,10 +104,27 @@ const std::map<std::string, Setter>& config_keys() {
        }},
       {"MaxTasks",
        [](Config& c, const std::string& v) { c.max_tasks = parse_int<size_t>(v, 1, 100000000); }},
+      {"MaxTasksPerUser",
+       [](Config& c, const std::string& v) {
+         c.max_tasks_per_user = parse_int<size_t>(v, 0, 100000000);
+       }},
+      // The whole process's client-port connections (it was each IO
+      // thread's until the bound was shared; the key is kept).
       {"MaxConnections",
        [](Config& c, const std::string& v) {
-         c.io.max_connections = parse_int<size_t>(v, 1, 10000000);
+         c.io.connection_limits.max_client_connections = parse_int<size_t>(v, 1, 10000000);
        }},
+      {"MaxConnectionsPerIp",
+       [](Config& c, const std::string& v) {
+         c.io.connection_limits.max_client_connections_per_address =
+             parse_int<size_t>(v, 0, 10000000);
+       }},
+      {"MaxMsgServerConnections",
+       [](Config& c, const std::string& v) {
+         c.io.connection_limits.max_msg_server_connections = parse_int<size_t>(v, 1, 100000);
+       }},
+      {"LoginTimeout", [](Config& c, const std::string& v) { c.io.login_timeout = seconds(v); }},
+      {"FrameTimeout", [](Config& c, const std::string& v) { c.io.frame_timeout = seconds(v); }},
       {"StallTimeout",
        [](Config& c, const std::string& v) { c.limits.stall_timeout = seconds(v); }},
       {"ClientIdleTimeout",
@@ -141,9 +158,9 @@ const std::map<std::string, Setter>& config_keys() {
          c.shutdown_grace = std::chrono::seconds(parse_int<int64_t>(v, 0, 3600));
        }},
       {"ShutdownTimeout",
-       [](Config& c, const std::string& v) {
-         c.shutdown_timeout = std::chrono::seconds(parse_int<int64_t>(v, 1, 3600));
-       }},
+       [](Config& c,
+          const std::string&
+              v) { c.shutdown_timeout = std::chrono::seconds(parse_int<int64_t>(v, 1, 3600)); }},
       {"DirectIo", [](Config& c, const std::string& v) { c.direct_io = parse_bool(v); }},
       {"SyncMethod", [](Config& c, const std::string& v) { c.sync_method = parse_sync_method(v); }},
       {"LogLevel", [](Config& c, const std::string& v) { c.log_level = v; }},

@@ -26,7 +26,10 @@ struct Config {
   std::filesystem::path data_dir = "ttfs-data";
   unsigned io_threads = 0;  // 0: one per core
   unsigned workers = 0;     // 0: one per core
+  // Live tasks across every worker, and live tasks of one sender (0: no
+  // bound); see transfer::TaskQuota.
   size_t max_tasks = 100000;
+  size_t max_tasks_per_user = 256;
   // Segments go to and from the store with O_DIRECT where they are
   // page-aligned (see storage::DiskWriterOptions::direct_io).
   bool direct_io = true;

@@ -4,35 +4,14 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
 #include <cstdio>
 #include <exception>
 
 #include "server/config.h"
+#include "server/fd_limit.h"
 #include "server/graceful_stop.h"
 #include "server/server.h"
-
-namespace {
-
-// Many concurrent transfers need many descriptors: take all the hard limit allows.
-void raise_fd_limit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-  if (limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-    ::getrlimit(RLIMIT_NOFILE, &limit);
-  }
-  if (limit.rlim_cur < 4096) {
-    spdlog::warn("only {} file descriptors allowed (ulimit -n); that caps concurrent connections",
-                 limit.rlim_cur);
-  } else {
-    spdlog::info("file descriptor limit: {}", limit.rlim_cur);
-  }
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   ttfs::server::Config config;
@@ -55,7 +34,8 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-  raise_fd_limit();
+  ttfs::server::resolve_defaults(config);
+  ttfs::server::raise_fd_limit(config);
 
   ttfs::server::Server server(config);
   try {
@@ -76,7 +56,11 @@ int main(int argc, char** argv) {
   while (received < 0) {
     received = sigtimedwait(&signals, nullptr, &interval);
     const ttfs::server::ServerStats now = server.stats();
-    if (received < 0 && now.connections_accepted != last.connections_accepted) {
+    const bool connects_seen =
+        now.connections_accepted != last.connections_accepted ||
+        now.refused_over_max_connections != last.refused_over_max_connections ||
+        now.refused_over_per_ip != last.refused_over_per_ip;
+    if (received < 0 && connects_seen) {
       spdlog::info(
           "stats: {} connections open ({} accepted), {} tasks live ({} created, {} "
           "transferring), {} uploads complete, segments {} stored / {} served / {} relayed, {} "
@@ -84,6 +68,13 @@ int main(int argc, char** argv) {
           now.connections_open, now.connections_accepted, now.tasks_live, now.tasks_created,
           now.transfers_in_flight, now.uploads_completed, now.segments_stored, now.segments_served,
           now.segments_relayed, now.refusals, now.protocol_errors);
+      spdlog::info(
+          "limits: connections refused {} over MaxConnections / {} over MaxConnectionsPerIp; "
+          "closed {} idle / {} without login (LoginTimeout) / {} mid-PDU (FrameTimeout); tasks "
+          "refused {} over MaxTasks / {} over MaxTasksPerUser / {} over MaxFileSize",
+          now.refused_over_max_connections, now.refused_over_per_ip, now.idle_timeouts,
+          now.login_timeouts, now.frame_timeouts, now.tasks_refused_over_max_tasks,
+          now.tasks_refused_over_per_user, now.tasks_refused_file_size);
     }
     last = now;
   }

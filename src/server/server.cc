@@ -31,15 +31,19 @@ void Server::start() {
   // other), so both are built before either starts.
   std::vector<net::IoThread*> io_raw;
   std::vector<transfer::Worker*> worker_raw;
+  // Shared by every worker and IO thread: see their headers for why.
+  task_quota_ =
+      std::make_unique<transfer::TaskQuota>(config_.max_tasks, config_.max_tasks_per_user);
+  connection_limiter_ = std::make_unique<net::ConnectionLimiter>(config_.io.connection_limits);
   for (unsigned w = 0; w < config_.workers; ++w) {
     workers_.push_back(
-        std::make_unique<transfer::Worker>(w, config_.limits, config_.max_tasks, *store_));
+        std::make_unique<transfer::Worker>(w, config_.limits, *task_quota_, *store_));
   }
   for (auto& w : workers_) worker_raw.push_back(w.get());
   router_ = std::make_unique<transfer::Router>(config_.io_threads, worker_raw);
   for (unsigned i = 0; i < config_.io_threads; ++i) {
-    io_threads_.push_back(
-        std::make_unique<net::IoThread>(static_cast<uint16_t>(i), config_.io, *router_));
+    io_threads_.push_back(std::make_unique<net::IoThread>(static_cast<uint16_t>(i), config_.io,
+                                                          *router_, *connection_limiter_));
     io_raw.push_back(io_threads_.back().get());
   }
   for (auto& w : workers_) w->set_io_threads(io_raw);
@@ -105,6 +109,12 @@ ServerStats Server::stats() const {
     s.connections_open += io->stats().open_connections.load(std::memory_order_relaxed);
     s.connections_accepted += io->stats().accepted.load(std::memory_order_relaxed);
     s.protocol_errors += io->stats().protocol_errors.load(std::memory_order_relaxed);
+    s.refused_over_max_connections +=
+        io->stats().refused_over_total.load(std::memory_order_relaxed);
+    s.refused_over_per_ip += io->stats().refused_over_per_address.load(std::memory_order_relaxed);
+    s.idle_timeouts += io->stats().idle_timeouts.load(std::memory_order_relaxed);
+    s.login_timeouts += io->stats().login_timeouts.load(std::memory_order_relaxed);
+    s.frame_timeouts += io->stats().frame_timeouts.load(std::memory_order_relaxed);
   }
   if (router_)
     s.protocol_errors += router_->stats().protocol_errors.load(std::memory_order_relaxed);
@@ -114,6 +124,9 @@ ServerStats Server::stats() const {
     s.tasks_live += ws.tasks_live.load(std::memory_order_relaxed);
     s.transfers_in_flight += ws.transfers_in_flight.load(std::memory_order_relaxed);
     s.refusals += ws.refusals.load(std::memory_order_relaxed);
+    s.tasks_refused_over_max_tasks += ws.tasks_refused_over_total.load(std::memory_order_relaxed);
+    s.tasks_refused_over_per_user += ws.tasks_refused_over_per_user.load(std::memory_order_relaxed);
+    s.tasks_refused_file_size += ws.tasks_refused_file_size.load(std::memory_order_relaxed);
     s.segments_stored += ws.segments_stored.load(std::memory_order_relaxed);
     s.segments_served += ws.segments_served.load(std::memory_order_relaxed);
     s.segments_relayed += ws.segments_relayed.load(std::memory_order_relaxed);

@@ -4,10 +4,12 @@
 #include <memory>
 #include <vector>
 
+#include "net/connection_limiter.h"
 #include "net/io_thread.h"
 #include "server/config.h"
 #include "storage/local_disk_store.h"
 #include "transfer/router.h"
+#include "transfer/task_quota.h"
 #include "transfer/worker.h"
 
 namespace ttfs::server {
@@ -16,10 +18,20 @@ struct ServerStats {
   uint64_t connections_open = 0;
   uint64_t connections_accepted = 0;
   uint64_t protocol_errors = 0;
+  // Connections closed by a bound or a deadline, by reason.
+  uint64_t refused_over_max_connections = 0;
+  uint64_t refused_over_per_ip = 0;
+  uint64_t idle_timeouts = 0;
+  uint64_t login_timeouts = 0;
+  uint64_t frame_timeouts = 0;
   uint64_t tasks_created = 0;
   uint64_t tasks_live = 0;
   uint64_t transfers_in_flight = 0;
   uint64_t refusals = 0;
+  // FILE_TRANSFER_REQs refused, by reason (also in refusals).
+  uint64_t tasks_refused_over_max_tasks = 0;
+  uint64_t tasks_refused_over_per_user = 0;
+  uint64_t tasks_refused_file_size = 0;
   uint64_t segments_stored = 0;
   uint64_t segments_served = 0;
   uint64_t segments_relayed = 0;
@@ -63,6 +75,8 @@ class Server {
   Config config_;
   uint16_t client_port_ = 0;
   uint16_t msg_server_port_ = 0;
+  std::unique_ptr<net::ConnectionLimiter> connection_limiter_;
+  std::unique_ptr<transfer::TaskQuota> task_quota_;
   std::unique_ptr<storage::LocalDiskStore> store_;
   std::vector<std::unique_ptr<transfer::Worker>> workers_;
   std::unique_ptr<transfer::Router> router_;

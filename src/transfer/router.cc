@@ -70,6 +70,10 @@ void Router::on_msg_server_frame(net::IoThread& io, PerThread& local, ConnHandle
       create->info.created_at_unix = static_cast<int64_t>(std::time(nullptr));
       const TaskId id = create->info.id;
       route(local, id, std::move(*create));
+      // Answered by exactly one FILE_TRANSFER_RSP, which echoes attach_data:
+      // counted like a pull, so a peer that sends requests and reads no
+      // answers stops being read before it can queue more than its quota.
+      io.count_request(conn);
       return;
     }
     default: return protocol_error(io, conn, "unknown command on the msg-server port");
@@ -95,6 +99,7 @@ void Router::on_client_frame(net::IoThread& io, PerThread& local, ConnHandle con
     }
     const TaskId task = decoded.login->task;
     local.logged_in.emplace(conn, task);
+    io.mark_logged_in(conn);  // whether the task takes it is the worker's to say
     route(local, task, std::move(*decoded.login));
     return;
   }

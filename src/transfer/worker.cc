@@ -53,9 +53,9 @@ StoreDone::Kind to_kind(storage::DiskCompletion::Kind kind) {
 
 }  // namespace
 
-Worker::Worker(uint32_t index, const TransferLimits& limits, size_t max_tasks,
+Worker::Worker(uint32_t index, const TransferLimits& limits, TaskQuota& quota,
                storage::OfflineStore& store)
-    : index_(index), limits_(limits), max_tasks_(max_tasks), store_(store) {}
+    : index_(index), limits_(limits), quota_(quota), store_(store) {}
 
 void Worker::set_io_threads(std::vector<net::IoThread*> io_threads) {
   io_threads_ = std::move(io_threads);
@@ -190,6 +190,9 @@ void Worker::forget(const TaskId& id) {
   const auto it = tasks_.find(id);
   if (it == tasks_.end()) return;
   if (it->second.counted_transferring) --transferring_;
+  // The one way out of tasks_, whether the task finished, failed, expired
+  // or was cancelled: its place in the quota goes with it.
+  quota_.release(it->second.task->info().from_user_id);
   tasks_.erase(it);
   stats_.tasks_live.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -205,18 +208,36 @@ void Worker::handle_create(CreateTask& create, Clock::time_point now) {
   rsp.set_attach_data(create.attach_data);
 
   const char* refusal = nullptr;
-  if (tasks_.size() >= max_tasks_) {
-    refusal = "too many tasks";
-  } else if (create.info.file_size > limits_.max_file_size) {
-    refusal = "file too large";
+  if (create.info.file_size > limits_.max_file_size) {
+    refusal = "the file is larger than MaxFileSize";
+    stats_.tasks_refused_file_size.fetch_add(1, std::memory_order_relaxed);
   } else if (refusing_new_tasks_.load(std::memory_order_relaxed)) {
     // No connection could be made to start it, and a task not yet begun
     // does not survive the restart.
     refusal = "the server is shutting down";
+  } else {
+    // Last, so that a place is taken only for a task that is made.
+    switch (quota_.try_acquire(create.info.from_user_id)) {
+      case TaskQuota::Refusal::kNone: break;
+      case TaskQuota::Refusal::kOverTotal:
+        refusal = "MaxTasks tasks are live";
+        stats_.tasks_refused_over_total.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case TaskQuota::Refusal::kOverPerUser:
+        refusal = "the sender has MaxTasksPerUser tasks live";
+        stats_.tasks_refused_over_per_user.fetch_add(1, std::memory_order_relaxed);
+        break;
+    }
   }
   if (refusal != nullptr) {
-    spdlog::warn("refusing a transfer of '{}' from {} to {}: {}", create.info.file_name,
-                 create.info.from_user_id, create.info.to_user_id, refusal);
+    uint64_t held_back = 0;
+    if (refusal_log_.allow(LogThrottle::Clock::now(), held_back)) {
+      spdlog::warn(
+          "refusing a transfer of '{}' from {} to {}: {} ({} more refused since the last "
+          "line)",
+          create.info.file_name, create.info.from_user_id, create.info.to_user_id, refusal,
+          held_back);
+    }
     stats_.refusals.fetch_add(1, std::memory_order_relaxed);
     rsp.set_result_code(1);
     rsp.set_task_id("");
@@ -270,8 +291,10 @@ std::unique_ptr<Task> Worker::restore_from_store(const Login& login, Clock::time
 void Worker::handle_login(Login& login, Clock::time_point now) {
   LiveTask* live = find_task(login.task);
   if (live == nullptr) {
-    if (auto restored = restore_from_store(login, now))
+    if (auto restored = restore_from_store(login, now)) {
+      quota_.acquire(restored->info().from_user_id);
       live = adopt(login.task, std::move(restored));
+    }
   }
   if (live == nullptr) {
     TaskInfo unknown;
@@ -301,9 +324,12 @@ void Worker::tick(Clock::time_point now) {
 void Worker::post(ConnHandle to, Bytes pdu, net::OutboundAction action) {
   if (to.thread >= outboxes_.size()) return;
   // A PULL_DATA_RSP to a connection answers one of its PULL_DATA_REQs (a
-  // download's, or a receiver's relayed one), which its IO thread counted.
-  const bool answers_request = pdu.size() >= net::kPduHeaderSize &&
-                               net::read_header(pdu.data()).command_id == net::kCidFilePullDataRsp;
+  // download's, or a receiver's relayed one), and a FILE_TRANSFER_RSP one
+  // FILE_TRANSFER_REQ, which its IO thread counted.
+  const uint16_t command =
+      pdu.size() >= net::kPduHeaderSize ? net::read_header(pdu.data()).command_id : 0;
+  const bool answers_request =
+      command == net::kCidFilePullDataRsp || command == net::kCidFileTransferRsp;
   outboxes_[to.thread].push_back({to, action, std::move(pdu), answers_request});
 }
 

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/log_throttle.h"
 #include "net/io_thread.h"
 #include "storage/disk_completion.h"
 #include "storage/file_reader.h"
@@ -17,6 +18,7 @@
 #include "transfer/events.h"
 #include "transfer/task.h"
 #include "transfer/task_effects.h"
+#include "transfer/task_quota.h"
 #include "transfer/transfer_limits.h"
 
 namespace ttfs::transfer {
@@ -30,6 +32,10 @@ struct WorkerStats {
   // been posted.
   std::atomic<uint64_t> transfers_in_flight{0};
   std::atomic<uint64_t> refusals{0};
+  // FILE_TRANSFER_REQs refused, by the bound they were over (also in refusals).
+  std::atomic<uint64_t> tasks_refused_over_total{0};
+  std::atomic<uint64_t> tasks_refused_over_per_user{0};
+  std::atomic<uint64_t> tasks_refused_file_size{0};
   std::atomic<uint64_t> segments_stored{0};
   std::atomic<uint64_t> segments_served{0};
   std::atomic<uint64_t> segments_relayed{0};
@@ -44,7 +50,8 @@ class Worker final : private TaskEffects {
  public:
   using Queue = moodycamel::BlockingConcurrentQueue<WorkerEvent>;
 
-  Worker(uint32_t index, const TransferLimits& limits, size_t max_tasks,
+  // `quota` is shared by every worker of the server and outlives them.
+  Worker(uint32_t index, const TransferLimits& limits, TaskQuota& quota,
          storage::OfflineStore& store);
   ~Worker() override;
   Worker(const Worker&) = delete;
@@ -107,7 +114,8 @@ class Worker final : private TaskEffects {
 
   const uint32_t index_;
   const TransferLimits& limits_;
-  const size_t max_tasks_;
+  TaskQuota& quota_;  // every task in tasks_ holds a place in it
+  LogThrottle refusal_log_;
   storage::OfflineStore& store_;
   std::vector<net::IoThread*> io_threads_;
   std::vector<std::vector<net::OutboundMessage>> outboxes_;  // one per IO thread

@@ -197,6 +197,8 @@ class Stress : public ServerFixture {
     config.limits.linger = std::chrono::seconds(1);
     config.limits.task_timeout = std::chrono::hours(1);
     config.limits.stall_timeout = std::chrono::hours(1);
+    // Thousands of clients, all from 127.0.0.1.
+    config.io.connection_limits.max_client_connections_per_address = 0;
     return config;
   }
 

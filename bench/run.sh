@@ -52,12 +52,18 @@ measure() {
 # deletion time), which would charge one run for the previous run's clean-up.
 # `sync` first, so that no run competes with the writeback of the last.
 run_number=0
+# The harness is thousands of clients behind a handful of loopback addresses,
+# which MaxConnectionsPerIp (meant for the open network) would refuse, and
+# the scale run holds a thousand msg-server connections where one msg_server
+# keeps a few.
+printf 'MaxConnectionsPerIp=0\nMaxMsgServerConnections=2000\n' > "$work/bench.conf"
 start_ttfsd() {
   run_number=$((run_number + 1))
   sync
   # shellcheck disable=SC2086  # extra ttfsd flags, a list
-  "$build/src/ttfsd" --listen-ip 127.0.0.1 --client-port 0 --msg-port 0 \
-    --data-dir "$work/data.$run_number" --log-level warn $1 > "$work/ttfsd.out" 2>&1 &
+  "$build/src/ttfsd" --config "$work/bench.conf" --listen-ip 127.0.0.1 --client-port 0 \
+    --msg-port 0 --data-dir "$work/data.$run_number" --log-level warn $1 \
+    > "$work/ttfsd.out" 2>&1 &
   ttfsd_pid=$!
   for _ in $(seq 100); do
     grep -q '^ttfsd listening' "$work/ttfsd.out" && break
@@ -167,7 +173,7 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
   echo "See bench/load/README.md for what is held and measured. The command:"
   echo
   echo '```'
-  echo "ttfsd --task-timeout 600 --shutdown-grace 0 ...   # ulimit -n $(ulimit -Hn)"
+  echo "ttfsd --config bench.conf --task-timeout 600 --shutdown-grace 0 ...   # bench.conf: MaxConnectionsPerIp=0, MaxMsgServerConnections=2000; ulimit -n $(ulimit -Hn)"
   echo "ttfs-load scale $scale_args --server-pid PID"
   echo '```'
   echo

@@ -12,7 +12,8 @@
 // - SyncPerSegment: each producer writes its files itself with an fdatasync
 //   after every 32 KiB segment, then makes the file durable the same way.
 //
-// Counters: syncs_per_file (the writer's sync calls of either kind), and the time
+// Counters: syncs_per_file (the writer's syncfs calls, or its data-file and
+// directory syncs; a record's own fdatasync is not counted), and the time
 // from the finalize to its completion (done_ms_*), i.e. what a sender waits
 // for its DONE once its last segment is in.
 #include <benchmark/benchmark.h>

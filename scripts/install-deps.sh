@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake
   libprotobuf-dev protobuf-compiler
-  libconcurrentqueue-dev uuid-dev
+  libconcurrentqueue-dev uuid-dev liburing-dev
   libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # scripts/run-fuzzers.sh: clang, and libFuzzer's runtime, which Debian

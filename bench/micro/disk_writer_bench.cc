@@ -84,7 +84,7 @@ void BM_DiskWriter_Coalesced(benchmark::State& state) {
     store.begin_upload(0, meta);
     for (size_t i = 0; i < segments; ++i) {
       store.write_segment(0, meta.task_id, i * kSegment,
-                          Payload{std::move(blocks[i]), 0, kSegment});
+                          Payload{std::move(blocks[i]), 0, kSegment, std::nullopt});
     }
     store.finalize_upload(0, meta);
     ++files;

@@ -154,7 +154,7 @@ void BM_SyncPolicy_GroupCommit(benchmark::State& state) {
             store.begin_upload(owner, meta);
             for (size_t i = 0; i < kSegments; ++i) {
               store.write_segment(owner, meta.task_id, i * kSegment,
-                                  Payload{std::move(blocks[p][f][i]), 0, kSegment});
+                                  Payload{std::move(blocks[p][f][i]), 0, kSegment, std::nullopt});
             }
             const auto asked = Clock::now();
             store.finalize_upload(owner, meta);

@@ -6,14 +6,31 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
 #include <span>
 #include <string_view>
+
+#include "common/block_pool.h"
 
 namespace ttfs {
 
 // Where a segment's payload starts in its block: a page, which is also the
 // largest logical block size an O_DIRECT write may ask for.
 inline constexpr size_t kPayloadAlignment = 4096;
+
+namespace detail {
+// Hands a block back where it came from: the pool, or malloc.
+struct FreeBlock {
+  bool pooled = false;
+  void operator()(uint8_t* p) const {
+    if (pooled) {
+      BlockPool::shared().release(p);
+    } else {
+      std::free(p);
+    }
+  }
+};
+}  // namespace detail
 
 // An owned, fixed-size, uninitialised byte block. Payloads cross threads as
 // Bytes (moved, never shared), so the pointer a reader holds into one stays
@@ -39,12 +56,18 @@ class Bytes {
   // boundary (a power of two), with room up to the next boundary after its
   // end: a segment's payload inside a PDU can then be the buffer of an
   // O_DIRECT read or write as it is, with no second copy.
+  // A block that fits a pooled one (every 32 KiB segment's) is recycled
+  // through BlockPool::shared().
   static Bytes aligned(size_t size, size_t aligned_at, size_t alignment) {
     const size_t lead = (alignment - aligned_at % alignment) % alignment;
     const size_t capacity = (lead + size + alignment - 1) / alignment * alignment;
     Bytes b;
-    b.storage_.reset(static_cast<uint8_t*>(std::aligned_alloc(alignment, capacity)));
-    if (!b.storage_) throw std::bad_alloc();
+    if (capacity <= BlockPool::kBlockSize && BlockPool::kAlignment % alignment == 0) {
+      b.storage_ = Storage(BlockPool::shared().acquire(), detail::FreeBlock{true});
+    } else {
+      b.storage_.reset(static_cast<uint8_t*>(std::aligned_alloc(alignment, capacity)));
+      if (!b.storage_) throw std::bad_alloc();
+    }
     b.data_ = b.storage_.get() + lead;
     b.size_ = size;
     return b;
@@ -83,10 +106,8 @@ class Bytes {
   }
 
  private:
-  struct Free {
-    void operator()(uint8_t* p) const { std::free(p); }
-  };
-  std::unique_ptr<uint8_t, Free> storage_;
+  using Storage = std::unique_ptr<uint8_t, detail::FreeBlock>;
+  Storage storage_;
   uint8_t* data_ = nullptr;
   size_t size_ = 0;
 };
@@ -97,6 +118,9 @@ struct Payload {
   Bytes block;
   size_t offset = 0;
   size_t length = 0;
+  // The CRC-32C of the payload, if whoever had its bytes in cache took it:
+  // the store needs it, and reaches the bytes only after they went cold.
+  std::optional<uint32_t> crc32c;
 
   const uint8_t* data() const { return block.data() + offset; }
   size_t size() const { return length; }

@@ -7,9 +7,9 @@
 #include <deque>
 
 #include "common/bytes.h"
-#include "net/buffer.h"
 #include "net/conn_handle.h"
 #include "net/connection_limiter.h"
+#include "net/pdu_reader.h"
 #include "net/socket_ops.h"
 
 namespace ttfs::net {
@@ -20,19 +20,20 @@ class Connection {
   using Clock = std::chrono::steady_clock;
 
   Connection(UniqueFd fd, ConnHandle handle, PortKind port, Clock::time_point now,
-             ConnectionLimiter::Ticket ticket)
+             ConnectionLimiter::Ticket ticket, uint32_t max_pdu_length)
       : fd_(std::move(fd)),
         handle_(handle),
         port_(port),
         ticket_(std::move(ticket)),
         opened_at_(now),
+        input_(max_pdu_length),
         last_input_(now) {}
 
   int fd() const { return fd_.get(); }
   ConnHandle handle() const { return handle_; }
   PortKind port() const { return port_; }
 
-  Buffer& input() { return input_; }
+  PduReader& input() { return input_; }
   Clock::time_point opened_at() const { return opened_at_; }
   Clock::time_point last_input() const { return last_input_; }
   void touch(Clock::time_point now) { last_input_ = now; }
@@ -72,7 +73,7 @@ class Connection {
   PortKind port_;
   ConnectionLimiter::Ticket ticket_;  // its place under the connection bounds
   Clock::time_point opened_at_;
-  Buffer input_;
+  PduReader input_;
   std::deque<Bytes> output_;
   size_t output_head_offset_ = 0;  // bytes of output_.front() already written
   size_t output_bytes_ = 0;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "common/block_pool.h"
 #include "net/pull_data_codec.h"
 
 namespace ttfs::net {
@@ -26,7 +27,6 @@ constexpr uint32_t kMaxGeneration = 1u << 30;
 
 uint64_t conn_tag(ConnHandle h) { return static_cast<uint64_t>(h.generation) << 32 | h.slot; }
 
-constexpr size_t kReadChunk = 64 * 1024;
 constexpr int kMaxEvents = 256;
 constexpr auto kQuietBeforeShrinking = std::chrono::seconds(2);
 constexpr auto kLingerLimit = std::chrono::seconds(2);
@@ -209,7 +209,7 @@ void IoThread::accept_all(int listen_fd, PortKind port) {
     if (++slot.generation >= kMaxGeneration) slot.generation = 1;
     const ConnHandle handle{index_, slot_index, slot.generation};
     slot.conn = std::make_unique<Connection>(std::move(fd), handle, port, Connection::Clock::now(),
-                                             std::move(ticket));
+                                             std::move(ticket), options_.max_pdu_length);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = conn_tag(handle);
@@ -268,8 +268,7 @@ bool IoThread::handle_readable(Connection& conn) {
     }
     return n > 0;
   }
-  const ssize_t n =
-      conn.input().read_from(conn.fd(), kReadChunk, options_.max_pdu_length + kReadChunk);
+  const ssize_t n = conn.input().read_from(conn.fd());
   if (n == 0) {
     close_now(conn, "peer closed");
     return false;
@@ -295,9 +294,9 @@ bool IoThread::dispatch_frames(ConnHandle handle) {
       conn->partial_frame_since = {};
       return true;
     }
-    const FrameResult frame = next_frame(conn->input().readable(), options_.max_pdu_length);
+    PduReader::Next frame = conn->input().next();
     if (frame.status == FrameStatus::kNeedMore) {
-      if (conn->input().readable_bytes() == 0) {
+      if (!conn->input().holds_partial()) {
         conn->partial_frame_since = {};
       } else if (conn->partial_frame_since == Connection::Clock::time_point{}) {
         conn->partial_frame_since = Connection::Clock::now();
@@ -311,10 +310,8 @@ bool IoThread::dispatch_frames(ConnHandle handle) {
       close_now(*conn, "bad PDU length");
       return false;
     }
-    Bytes pdu = copy_pdu(conn->input().readable().first(frame.header.length), frame.header);
-    conn->input().consume(frame.header.length);
     conn->partial_frame_since = {};  // the next PDU's deadline starts with its first byte
-    handler_.on_frame(*this, handle, conn->port(), frame.header, std::move(pdu));
+    handler_.on_frame(*this, handle, conn->port(), frame.header, std::move(frame.pdu));
   }
 }
 
@@ -457,12 +454,14 @@ void IoThread::close_now(Connection& conn, const char* reason) {
 }
 
 void IoThread::expire_idle(Connection::Clock::time_point now) {
+  // Every IO thread ticks; the pool trims at most once a second among them.
+  BlockPool::shared().trim(now);
   for (Slot& slot : slots_) {
     if (!slot.conn) continue;
     // A busy connection keeps its input block; a quiet one gives it back,
     // so thousands of idle connections cost little memory.
     if (now - slot.conn->last_input() > kQuietBeforeShrinking)
-      slot.conn->input().shrink_if_empty(0);
+      slot.conn->input().release_idle_memory();
     if (slot.conn->lingering) {
       if (now >= slot.conn->linger_until) close_now(*slot.conn, "closed after reply");
       continue;

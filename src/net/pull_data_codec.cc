@@ -12,9 +12,11 @@ enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFix
 
 class WireReader {
  public:
-  explicit WireReader(std::span<const uint8_t> in) : p_(in.data()), end_(in.data() + in.size()) {}
+  explicit WireReader(std::span<const uint8_t> in)
+      : begin_(in.data()), p_(in.data()), end_(in.data() + in.size()) {}
 
   bool done() const { return p_ == end_; }
+  size_t position() const { return static_cast<size_t>(p_ - begin_); }
 
   // At most `max_bytes` bytes: 10 for a value, 5 for a key, as protobuf
   // reads them.
@@ -56,6 +58,7 @@ class WireReader {
     return true;
   }
 
+  const uint8_t* begin_;
   const uint8_t* p_;
   const uint8_t* end_;
 };
@@ -121,15 +124,37 @@ std::optional<PullDataRspView> parse_pull_data_rsp(std::span<const uint8_t> body
   return view;
 }
 
-Bytes copy_pdu(std::span<const uint8_t> pdu, const PduHeader& header) {
-  if (header.command_id == kCidFilePullDataRsp && pdu.size() >= kPduHeaderSize) {
-    const auto rsp = parse_pull_data_rsp(pdu.subspan(kPduHeaderSize));
-    if (rsp && rsp->file_data.size() >= kPayloadAlignment) {
-      const auto at = static_cast<size_t>(rsp->file_data.data() - pdu.data());
-      return Bytes::copy_aligned(pdu, at, kPayloadAlignment);
+std::optional<size_t> find_pull_data_payload(std::span<const uint8_t> arrived) {
+  if (arrived.size() < kPduHeaderSize) return std::nullopt;
+  WireReader in(arrived.subspan(kPduHeaderSize));
+  while (!in.done()) {
+    uint64_t key;
+    if (!in.varint(key, 5)) return std::nullopt;
+    const auto type = static_cast<uint32_t>(key & 7);
+    if (key >> 3 == 5 && type == kLengthDelimited) {
+      uint64_t length;
+      if (!in.varint(length)) return std::nullopt;
+      return kPduHeaderSize + in.position();
+    }
+    if (key >> 3 == 0 || !in.skip(type)) return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+Bytes pdu_block(const PduHeader& header, std::span<const uint8_t> arrived) {
+  if (header.command_id == kCidFilePullDataRsp) {
+    const std::optional<size_t> at = find_pull_data_payload(arrived);
+    if (at && *at <= header.length && header.length - *at >= kPayloadAlignment) {
+      return Bytes::aligned(header.length, *at, kPayloadAlignment);
     }
   }
-  return Bytes::copy_of(pdu);
+  return Bytes(header.length);
+}
+
+Bytes copy_pdu(std::span<const uint8_t> pdu, const PduHeader& header) {
+  Bytes block = pdu_block(header, pdu);
+  std::memcpy(block.data(), pdu.data(), pdu.size());
+  return block;
 }
 
 PullDataRspBuilder build_pull_data_rsp(uint16_t seq_num, uint32_t result_code,

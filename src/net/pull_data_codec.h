@@ -32,9 +32,18 @@ struct PullDataRspView {
 // type, or the body holds a group.
 std::optional<PullDataRspView> parse_pull_data_rsp(std::span<const uint8_t> body);
 
-// Copies one framed PDU out of a connection's input. A PULL_DATA_RSP's
-// payload lands on a page boundary of its block, so that the store can write
-// it with O_DIRECT where it lies; any other PDU is copied as it is.
+// Where file_data's bytes start in a PULL_DATA_RSP PDU of which `arrived`
+// are the first bytes, header included; nullopt when they do not reach that
+// far, or are not the start of one. Only the fields before file_data are
+// read, so it works on a PDU still arriving.
+std::optional<size_t> find_pull_data_payload(std::span<const uint8_t> arrived);
+
+// An uninitialised block for the PDU `header` frames, of which `arrived` are
+// the first bytes: a PULL_DATA_RSP's payload will lie on a page boundary of
+// it, so that the store can write it with O_DIRECT where it lies.
+Bytes pdu_block(const PduHeader& header, std::span<const uint8_t> arrived);
+
+// Copies one framed PDU out of a connection's input into its pdu_block().
 Bytes copy_pdu(std::span<const uint8_t> pdu, const PduHeader& header);
 
 struct PullDataRspBuilder {

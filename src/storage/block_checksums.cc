@@ -9,7 +9,8 @@ namespace ttfs::storage {
 BlockChecksums::BlockChecksums(uint64_t file_size)
     : file_size_(file_size), sums_(block_count(file_size), 0), known_(sums_.size(), false) {}
 
-void BlockChecksums::record(uint64_t offset, std::span<const uint8_t> data) {
+void BlockChecksums::record(uint64_t offset, std::span<const uint8_t> data,
+                            std::optional<uint32_t> data_crc) {
   const uint64_t end = offset + data.size();
   if (data.empty() || end > file_size_) return;
   uint64_t block = offset / kBlockSize;
@@ -19,7 +20,9 @@ void BlockChecksums::record(uint64_t offset, std::span<const uint8_t> data) {
       known_[block] = false;  // changed in part: read back later
       continue;
     }
-    sums_[block] = crc32c(data.subspan(start - offset, block_end - start));
+    const bool whole_data = start == offset && block_end == end;
+    sums_[block] = whole_data && data_crc ? *data_crc
+                                          : crc32c(data.subspan(start - offset, block_end - start));
     known_[block] = true;
   }
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -28,7 +29,10 @@ class BlockChecksums {
 
   // Takes the checksums of the blocks [offset, offset + data.size()) covers
   // whole; a block it covers in part is unknown until fill_unknown().
-  void record(uint64_t offset, std::span<const uint8_t> data);
+  // `data_crc`, the CRC-32C of all of `data` if the caller has it, spares
+  // computing that of a data that is exactly one block.
+  void record(uint64_t offset, std::span<const uint8_t> data,
+              std::optional<uint32_t> data_crc = std::nullopt);
   // Takes the leading blocks' checksums from a record a restart left.
   void adopt(std::span<const uint32_t> leading);
   // Computes every unknown block from the file as it is now. 0 or an errno.

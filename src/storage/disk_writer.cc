@@ -31,7 +31,6 @@ DiskWriter::DiskWriter(StoreLayout layout, CompletionSink sink, DiskWriterOption
       iov_max_(iov_max()),
       sweeper_(layout_, options_.retention) {
   batch_.resize(std::max<size_t>(options_.max_batch, 1));
-  iov_.reserve(iov_max_);
 }
 
 DiskWriter::~DiskWriter() { stop(); }
@@ -222,6 +221,13 @@ void DiskWriter::apply_begin(DiskOp& op) {
                  meta.durable_bytes, upload.meta.durable_bytes);
     err = ESTALE;
   }
+  if (err == 0 && size < meta.file_size) {
+    // Written into blocks already allocated, an O_DIRECT write needs no
+    // allocation of its own, and the ring can issue it without handing it
+    // to a kernel worker thread.
+    err = upload.file->allocate(meta.file_size);
+    if (err == EOPNOTSUPP) err = 0;
+  }
   if (err == 0) {
     // The partial record is what a restart knows the upload by. It needs no
     // sync of its own: the finalize's first sync takes it along.
@@ -276,14 +282,59 @@ void DiskWriter::apply_write(size_t index) {
 }
 
 void DiskWriter::flush_all_pending() {
+  groups_.clear();
+  group_ops_.clear();
   for (const TaskId& id : dirty_) {
     auto it = open_.find(id);
-    if (it != open_.end()) flush_pending(id, it->second);
+    if (it != open_.end()) plan_groups(it->first, it->second);
   }
   dirty_.clear();
+  issue_groups();
 }
 
 void DiskWriter::flush_pending(const TaskId& id, OpenUpload& upload) {
+  groups_.clear();
+  group_ops_.clear();
+  plan_groups(id, upload);
+  issue_groups();
+}
+
+void DiskWriter::issue_groups() {
+  // Every group's iovecs, laid out once so that the pointers stay put.
+  iov_.resize(group_ops_.size());
+  size_t rounds = 0;
+  for (WriteGroup& g : groups_) {
+    fill_iov(g);
+    rounds = std::max(rounds, g.round + 1);
+  }
+  // The k-th group of each file goes out in round k, so that no file ever
+  // has two writes in flight (each write sets the file's O_DIRECT flag for
+  // itself) and overlapping rewrites land in order.
+  for (size_t round = 0; round < rounds; ++round) {
+    requests_.clear();
+    round_.clear();
+    for (size_t k = 0; k < groups_.size(); ++k) {
+      WriteGroup& g = groups_[k];
+      if (g.round != round) continue;
+      start_group(g);
+      if (g.error != 0) {
+        finish_group(g, 0);
+        continue;
+      }
+      round_.push_back(k);
+      requests_.push_back(
+          {g.upload->file.get(), &iov_[g.first], static_cast<int>(g.count), g.offset});
+    }
+    if (!requests_.empty()) layout_.fs().write_all(requests_);
+    for (size_t r = 0; r < round_.size(); ++r) {
+      WriteGroup& g = groups_[round_[r]];
+      g.error = requests_[r].error;
+      finish_group(g, requests_[r].syscalls);
+    }
+  }
+}
+
+void DiskWriter::plan_groups(const TaskId& id, OpenUpload& upload) {
   if (upload.pending.empty()) return;
   order_.swap(upload.pending);
   upload.pending.clear();
@@ -299,52 +350,95 @@ void DiskWriter::flush_pending(const TaskId& id, OpenUpload& upload) {
     const DiskOp& prev = batch_[order_[k - 1]];
     overlap = batch_[order_[k]].offset < prev.offset + prev.data.size();
   }
+  const size_t first_group = groups_.size();
+  auto add_group = [&](size_t start, size_t end) {
+    WriteGroup g;
+    g.round = groups_.size() - first_group;
+    g.id = &id;
+    g.upload = &upload;
+    g.first = group_ops_.size();
+    g.count = end - start;
+    g.offset = batch_[order_[start]].offset;
+    group_ops_.insert(group_ops_.end(), order_.begin() + static_cast<ptrdiff_t>(start),
+                      order_.begin() + static_cast<ptrdiff_t>(end));
+    groups_.push_back(g);
+  };
   if (overlap) {
     // Overlapping rewrites must land in issue order for the last to win;
     // they do not happen in a sane upload, so no merging for them.
     std::sort(order_.begin(), order_.end());
-    for (size_t k = 0; k < order_.size(); ++k) write_group(id, upload, &order_[k], 1);
+    for (size_t k = 0; k < order_.size(); ++k) add_group(k, k + 1);
   } else {
-    const size_t limit = iov_max_;
     size_t start = 0;
     while (start < order_.size()) {
       size_t end = start + 1;
       uint64_t next = batch_[order_[start]].offset + batch_[order_[start]].data.size();
-      while (end < order_.size() && end - start < limit && batch_[order_[end]].offset == next) {
+      while (end < order_.size() && end - start < iov_max_ && batch_[order_[end]].offset == next) {
         next += batch_[order_[end]].data.size();
         ++end;
       }
-      write_group(id, upload, &order_[start], end - start);
+      add_group(start, end);
       start = end;
     }
   }
   order_.clear();
 }
 
-void DiskWriter::write_group(const TaskId& id, OpenUpload& upload, const size_t* first,
-                             size_t count) {
-  const uint64_t offset = batch_[first[0]].offset;
-  const uint64_t total = fill_iov(first, count);
-  const int error = write_iov(upload, offset, total, first, count);
-  for (size_t k = 0; k < count; ++k) {
-    const DiskOp& op = batch_[first[k]];
-    complete(op.owner, {DiskCompletion::Kind::kWritten, id, op.offset, op.data.size(), error});
+void DiskWriter::fill_iov(WriteGroup& g) {
+  g.total = 0;
+  for (size_t k = 0; k < g.count; ++k) {
+    const Payload& data = batch_[group_ops_[g.first + k]].data;
+    // pwritev only reads through iov_base; the cast is the iovec API's, not a write.
+    iov_[g.first + k] = {const_cast<uint8_t*>(data.data()), data.size()};
+    g.total += data.size();
   }
-  bump(stats_.segments, count);
-  if (error != 0) {
-    bump(stats_.write_errors, count);
+}
+
+void DiskWriter::start_group(WriteGroup& g) {
+  bool aligned = direct_io_aligned(g.offset) && direct_io_aligned(g.total);
+  for (size_t k = 0; k < g.count && aligned; ++k) {
+    const iovec& v = iov_[g.first + k];
+    aligned =
+        direct_io_aligned(reinterpret_cast<uintptr_t>(v.iov_base)) && direct_io_aligned(v.iov_len);
+  }
+  g.error = g.upload->mode.prepare(*g.upload->file, aligned, &g.direct);
+}
+
+void DiskWriter::finish_group(WriteGroup& g, uint64_t calls) {
+  OpenUpload& upload = *g.upload;
+  bump(stats_.pwritev_calls, calls);
+  if (g.direct) bump(stats_.direct_writes, calls);
+  if (g.error == EINVAL && g.direct) {
+    // The device wants a larger alignment than a page, or a short direct
+    // write left the rest unaligned: this file goes buffered from here on,
+    // and the whole range is written again (rewriting is harmless).
+    g.error = upload.mode.give_up(*upload.file);
+    if (g.error == 0) {
+      fill_iov(g);  // the write consumed it
+      calls = 0;
+      g.error = upload.file->write_at(&iov_[g.first], static_cast<int>(g.count), g.offset, &calls);
+      bump(stats_.pwritev_calls, calls);
+    }
+  }
+  for (size_t k = 0; k < g.count; ++k) {
+    const DiskOp& op = batch_[group_ops_[g.first + k]];
+    complete(op.owner, {DiskCompletion::Kind::kWritten, *g.id, op.offset, op.data.size(), g.error});
+  }
+  bump(stats_.segments, g.count);
+  if (g.error != 0) {
+    bump(stats_.write_errors, g.count);
     if (upload.first_error == 0) {
       // Once per upload: a full disk would otherwise log every segment.
-      spdlog::warn("write {} at {}+{}: {}", id.str(), offset, total, std::strerror(error));
-      upload.first_error = error;
+      spdlog::warn("write {} at {}+{}: {}", g.id->str(), g.offset, g.total, std::strerror(g.error));
+      upload.first_error = g.error;
     }
-  } else {
-    bump(stats_.bytes_written, total);
-    record_written(upload, offset, total);
-    for (size_t k = 0; k < count; ++k) {
-      const DiskOp& op = batch_[first[k]];
-      upload.sums.record(op.offset, op.data.span());
-    }
+    return;
+  }
+  bump(stats_.bytes_written, g.total);
+  record_written(upload, g.offset, g.total);
+  for (size_t k = 0; k < g.count; ++k) {
+    const DiskOp& op = batch_[group_ops_[g.first + k]];
+    upload.sums.record(op.offset, op.data.span(), op.data.crc32c);
   }
 }
 
@@ -426,43 +520,6 @@ void DiskWriter::checkpoint() {
     upload.meta = std::move(record);
   }
   bump(stats_.checkpoints);
-}
-
-uint64_t DiskWriter::fill_iov(const size_t* first, size_t count) {
-  uint64_t total = 0;
-  iov_.clear();
-  for (size_t k = 0; k < count; ++k) {
-    const Payload& data = batch_[first[k]].data;
-    // pwritev only reads through iov_base; the cast is the iovec API's, not a write.
-    iov_.push_back({const_cast<uint8_t*>(data.data()), data.size()});
-    total += data.size();
-  }
-  return total;
-}
-
-int DiskWriter::write_iov(OpenUpload& upload, uint64_t offset, uint64_t total, const size_t* first,
-                          size_t count) {
-  bool aligned = direct_io_aligned(offset) && direct_io_aligned(total);
-  for (size_t k = 0; k < count && aligned; ++k) {
-    aligned = direct_io_aligned(reinterpret_cast<uintptr_t>(iov_[k].iov_base)) &&
-              direct_io_aligned(iov_[k].iov_len);
-  }
-  bool direct = false;
-  if (const int err = upload.mode.prepare(*upload.file, aligned, &direct); err != 0) return err;
-  uint64_t calls = 0;
-  int error = upload.file->write_at(iov_.data(), static_cast<int>(count), offset, &calls);
-  bump(stats_.pwritev_calls, calls);
-  if (direct) bump(stats_.direct_writes, calls);
-  if (error == EINVAL && direct) {
-    // The device wants a larger alignment than a page, or a short direct
-    // write left the rest unaligned: this file goes buffered from here on,
-    // and the whole range is written again (rewriting is harmless).
-    if (const int err = upload.mode.give_up(*upload.file); err != 0) return err;
-    fill_iov(first, count);  // write_at consumed it
-    error = upload.file->write_at(iov_.data(), static_cast<int>(count), offset, &calls);
-    bump(stats_.pwritev_calls, calls);
-  }
-  return error;
 }
 
 bool DiskWriter::finalize_pending(const TaskId& id) const {

@@ -141,13 +141,32 @@ class DiskWriter {
   // entries, durable: one syncfs, or a sync per file and per directory.
   int make_durable(const std::vector<TaskId>& ids);
   bool syncs_per_file() const { return options_.sync_method == SyncMethod::kPerFile; }
-  void flush_pending(const TaskId& id, OpenUpload& upload);
+  // A run of one file's pending writes, adjacent in the file, that goes out
+  // as one request.
+  struct WriteGroup {
+    const TaskId* id = nullptr;
+    OpenUpload* upload = nullptr;
+    size_t first = 0;  // its ops are group_ops_[first, first + count), its iovecs iov_'s
+    size_t count = 0;
+    uint64_t offset = 0;
+    uint64_t total = 0;
+    size_t round = 0;  // its place among its file's groups
+    bool direct = false;
+    int error = 0;
+  };
+  // Issue the pending writes of every upload, or of one, as groups.
   void flush_all_pending();
-  void write_group(const TaskId& id, OpenUpload& upload, const size_t* first, size_t count);
-  // Fills iov_ with the payloads of batch_[first[0..count)]; returns their bytes.
-  uint64_t fill_iov(const size_t* first, size_t count);
-  int write_iov(OpenUpload& upload, uint64_t offset, uint64_t total, const size_t* first,
-                size_t count);
+  void flush_pending(const TaskId& id, OpenUpload& upload);
+  // Appends the upload's pending writes to groups_, merged where adjacent.
+  void plan_groups(const TaskId& id, OpenUpload& upload);
+  // Writes groups_: all files at once through FileSystem::write_all, one
+  // write per file at a time.
+  void issue_groups();
+  void fill_iov(WriteGroup& g);
+  // Sets the file's O_DIRECT for the group's alignment.
+  void start_group(WriteGroup& g);
+  // Retries a direct write the device refused, then completes the group's ops.
+  void finish_group(WriteGroup& g, uint64_t calls);
   OpenedFile open_data_file(const TaskId& id, bool truncate);
   void complete(uint32_t owner, DiskCompletion c);
   void deliver();
@@ -178,7 +197,11 @@ class DiskWriter {
   std::chrono::steady_clock::time_point next_checkpoint_{};
   bool direct_unsupported_logged_ = false;
   std::vector<size_t> order_;
+  std::vector<WriteGroup> groups_;
+  std::vector<size_t> group_ops_;
   std::vector<iovec> iov_;
+  std::vector<WriteRequest> requests_;
+  std::vector<size_t> round_;  // the groups_ of requests_
   std::vector<Outbox> outbox_;
 
   struct AtomicStats {

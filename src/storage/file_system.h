@@ -2,6 +2,7 @@
 
 #include <sys/uio.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -32,6 +33,11 @@ class File {
   virtual int truncate(uint64_t bytes) = 0;
   // Turns O_DIRECT on or off for this open file (fcntl F_SETFL).
   virtual int set_direct(bool on) = 0;
+  // Reserves the disk blocks of the file's first `bytes` and makes it at
+  // least that long (fallocate): ENOSPC at once for a file that cannot fit,
+  // and no block allocation on the write path after. EOPNOTSUPP where the
+  // file system has no such call.
+  virtual int allocate(uint64_t /*bytes*/) { return EOPNOTSUPP; }
   // Makes this file's data and size durable (fdatasync); its directory
   // entry needs FileSystem::sync_dir of its directory.
   virtual int sync() = 0;
@@ -47,6 +53,16 @@ struct OpenedFile {
   std::unique_ptr<File> file;  // null on failure
   int error = 0;
   bool direct = false;  // whether it was opened with O_DIRECT
+};
+
+// One of a batch of writes for FileSystem::write_all.
+struct WriteRequest {
+  File* file = nullptr;
+  iovec* iov = nullptr;  // consumed as by File::write_at
+  int count = 0;
+  uint64_t offset = 0;
+  int error = 0;          // out: as File::write_at returns it
+  uint64_t syscalls = 0;  // out: kernel calls, or ring entries, it took
 };
 
 struct DirEntry {
@@ -76,6 +92,14 @@ class FileSystem {
   virtual int file_size(const std::filesystem::path& path, uint64_t* bytes) = 0;
   // The entries of a directory, "." and ".." left out; ENOENT if it is not there.
   virtual int list_dir(const std::filesystem::path& dir, std::vector<DirEntry>* entries) = 0;
+
+  // Writes a batch whose requests are to different files, all at once where
+  // the system can (io_uring), each with its own outcome. This one writes
+  // them one after another.
+  virtual void write_all(std::span<WriteRequest> writes) {
+    for (WriteRequest& w : writes)
+      w.error = w.file->write_at(w.iov, w.count, w.offset, &w.syscalls);
+  }
 };
 
 // The real one: the calls map one to one onto Linux system calls.

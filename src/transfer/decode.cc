@@ -3,6 +3,7 @@
 #include "IM.File.pb.h"
 #include "IM.Server.pb.h"
 #include "net/pull_data_codec.h"
+#include "storage/crc32c.h"
 
 namespace ttfs::transfer {
 
@@ -18,7 +19,7 @@ bool parse_body(Message& message, const Bytes& pdu) {
 DecodedCommand refuse(const char* why) { return {std::nullopt, why}; }
 
 DecodedCommand decode_pull_data_rsp(ConnHandle conn, const net::PduHeader& header, Bytes pdu,
-                                    const TaskId& task) {
+                                    const TaskId& task, bool checksum_payload) {
   const auto view = net::parse_pull_data_rsp(
       {pdu.data() + net::kPduHeaderSize, pdu.size() - net::kPduHeaderSize});
   if (!view) return refuse("malformed PULL_DATA_RSP");
@@ -33,6 +34,7 @@ DecodedCommand decode_pull_data_rsp(ConnHandle conn, const net::PduHeader& heade
   // The payload stays where it arrived, in the PDU's own block.
   rsp.data.offset = static_cast<size_t>(view->file_data.data() - pdu.data());
   rsp.data.length = view->file_data.size();
+  if (checksum_payload) rsp.data.crc32c = storage::crc32c(view->file_data);
   rsp.data.block = std::move(pdu);
   return {std::move(rsp), nullptr};
 }
@@ -89,10 +91,11 @@ DecodedLogin decode_login(ConnHandle conn, const net::PduHeader& header, const B
 }
 
 DecodedCommand decode_task_command(ConnHandle conn, const net::PduHeader& header, Bytes pdu,
-                                   const TaskId& task) {
+                                   const TaskId& task, bool checksum_payload) {
   if (pdu.size() < net::kPduHeaderSize) return refuse("a PDU shorter than its header");
   switch (header.command_id) {
-    case net::kCidFilePullDataRsp: return decode_pull_data_rsp(conn, header, std::move(pdu), task);
+    case net::kCidFilePullDataRsp:
+      return decode_pull_data_rsp(conn, header, std::move(pdu), task, checksum_payload);
     case net::kCidFilePullDataReq: return decode_pull_data_req(conn, header, std::move(pdu), task);
     case net::kCidFileState: return decode_file_state(conn, header, std::move(pdu), task);
     default: return refuse("unknown command on the client port");

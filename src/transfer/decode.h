@@ -38,8 +38,10 @@ struct DecodedCommand {
 
 // A command of a connection logged in to `task`: PULL_DATA_RSP, PULL_DATA_REQ
 // or FILE_STATE, naming that task. The PDU travels on in the event, for a
-// relay to forward as it came.
+// relay to forward as it came. With `checksum_payload` (an upload's
+// connection), a PULL_DATA_RSP's payload gets its CRC-32C taken now, on the
+// IO thread, while the bytes the kernel just copied are in its cache.
 DecodedCommand decode_task_command(ConnHandle conn, const net::PduHeader& header, Bytes pdu,
-                                   const TaskId& task);
+                                   const TaskId& task, bool checksum_payload = false);
 
 }  // namespace ttfs::transfer

@@ -120,8 +120,8 @@ Verdict OfflineTask::login_download(const Login& login, TaskEffects& fx) {
 }
 
 void OfflineTask::fill_window(TaskEffects& fx) {
-  while (uploader_.valid() && in_flight() < limits_.upload_window &&
-         next_missing_ < segments_.size()) {
+  const uint32_t window = fx.upload_window(limits_.upload_window);
+  while (uploader_.valid() && in_flight() < window && next_missing_ < segments_.size()) {
     if (segments_[next_missing_] != Segment::kMissing) {
       ++next_missing_;
       continue;

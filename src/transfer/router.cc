@@ -98,7 +98,8 @@ void Router::on_client_frame(net::IoThread& io, PerThread& local, ConnHandle con
       return protocol_error(io, conn, refusal);
     }
     const TaskId task = decoded.login->task;
-    local.logged_in.emplace(conn, task);
+    local.logged_in.emplace(
+        conn, Bound{task, decoded.login->role == IM::BaseDefine::CLIENT_OFFLINE_UPLOAD});
     io.mark_logged_in(conn);  // whether the task takes it is the worker's to say
     route(local, task, std::move(*decoded.login));
     return;
@@ -111,8 +112,9 @@ void Router::on_client_frame(net::IoThread& io, PerThread& local, ConnHandle con
     }
     return protocol_error(io, conn, "unknown command on the client port");
   }
-  const TaskId task = bound->second;
-  DecodedCommand decoded = decode_task_command(conn, header, std::move(pdu), task);
+  const TaskId task = bound->second.task;
+  DecodedCommand decoded =
+      decode_task_command(conn, header, std::move(pdu), task, bound->second.uploads);
   if (!decoded.event) return protocol_error(io, conn, decoded.refusal);
   const bool answered_later = std::holds_alternative<PullRequest>(*decoded.event);
   route(local, task, std::move(*decoded.event));
@@ -125,7 +127,7 @@ void Router::on_closed(net::IoThread& io, ConnHandle conn, net::PortKind port) {
   PerThread& local = threads_[io.index()];
   auto it = local.logged_in.find(conn);
   if (it == local.logged_in.end()) return;
-  route(local, it->second, ConnClosed{conn, it->second});
+  route(local, it->second.task, ConnClosed{conn, it->second.task});
   local.logged_in.erase(it);
 }
 

@@ -43,8 +43,12 @@ class Router final : public net::FrameHandler {
  private:
   // Owned by one IO thread: the connections it has seen log in, and the
   // events it has batched for each worker since its loop last flushed.
+  struct Bound {
+    TaskId task;
+    bool uploads = false;  // logged in as an offline upload's sender
+  };
   struct PerThread {
-    std::unordered_map<ConnHandle, TaskId> logged_in;
+    std::unordered_map<ConnHandle, Bound> logged_in;
     std::vector<std::vector<WorkerEvent>> pending;
     std::vector<std::unique_ptr<moodycamel::ProducerToken>> tokens;
   };

@@ -39,6 +39,10 @@ class TaskEffects {
   virtual void store_write(const TaskInfo& task, uint64_t offset, Payload data) = 0;
   virtual void store_finalize(const TaskInfo& task) = 0;
   virtual void store_abort(const TaskInfo& task) = 0;
+
+  // How many segments an upload may have asked for and not yet stored, now:
+  // `configured` (UploadWindow) unless the worker shares it down.
+  virtual uint32_t upload_window(uint32_t configured) const { return configured; }
 };
 
 }  // namespace ttfs::transfer

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "IM.File.pb.h"
 #include "IM.Server.pb.h"
 #include "net/pdu.h"
@@ -422,6 +424,18 @@ void Worker::store_finalize(const TaskInfo& task) {
   spdlog::debug("task {}: all {} bytes received; making them durable", task.id_text,
                 task.file_size);
   store_.finalize_upload(index_, to_meta(task, true));
+}
+
+uint32_t Worker::upload_window(uint32_t configured) const {
+  // Each segment in flight holds a pooled block. Beyond a few thousand per
+  // worker, more in flight do not move more bytes (the disk is the limit
+  // then), they only take memory and push the blocks out of the cache. So
+  // the transfers under way share a budget; one alone gets its whole window.
+  constexpr uint64_t kSegmentBudget = 2048;
+  constexpr uint64_t kLeast = 2;
+  const uint64_t share = kSegmentBudget / std::max<uint64_t>(transferring_, 1);
+  return static_cast<uint32_t>(
+      std::clamp<uint64_t>(share, std::min<uint64_t>(kLeast, configured), configured));
 }
 
 void Worker::store_abort(const TaskInfo& task) {

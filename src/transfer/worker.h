@@ -111,6 +111,7 @@ class Worker final : private TaskEffects {
   void store_write(const TaskInfo& task, uint64_t offset, Payload data) override;
   void store_finalize(const TaskInfo& task) override;
   void store_abort(const TaskInfo& task) override;
+  uint32_t upload_window(uint32_t configured) const override;
 
   const uint32_t index_;
   const TransferLimits& limits_;

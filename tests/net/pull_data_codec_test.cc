@@ -201,6 +201,37 @@ TEST(CopyPdu, CopiesOtherPdusAndBrokenRepliesAsTheyAre) {
   }
 }
 
+TEST(FindPullDataPayload, NeedsOnlyTheFieldsBeforeThePayload) {
+  const auto built = build_pull_data_rsp(1, 0, kTaskId, 7, 65536, 32768);
+  const std::span<const uint8_t> pdu = built.pdu.span();
+  for (size_t arrived = 0; arrived < built.data_offset; ++arrived) {
+    EXPECT_FALSE(find_pull_data_payload(pdu.first(arrived)).has_value()) << arrived;
+  }
+  for (size_t arrived : {built.data_offset, built.data_offset + 1, pdu.size()}) {
+    const auto at = find_pull_data_payload(pdu.first(arrived));
+    ASSERT_TRUE(at.has_value()) << arrived;
+    EXPECT_EQ(*at, built.data_offset);
+  }
+}
+
+TEST(FindPullDataPayload, FindsThePayloadAfterFieldsInAnotherOrder) {
+  const std::string data(5000, 'd');
+  const Wire body =
+      Wire().u(4, 65536).s(2, kTaskId).key(99, 0).varint(1).u(3, 7).u(1, 0).s(5, data);
+  std::vector<uint8_t> pdu(kPduHeaderSize);
+  pdu.insert(pdu.end(), body.bytes().begin(), body.bytes().end());
+  const auto at = find_pull_data_payload(pdu);
+  ASSERT_TRUE(at.has_value());
+  EXPECT_EQ(*at, pdu.size() - data.size());
+}
+
+TEST(FindPullDataPayload, ABodyThatIsNotOneHasNoPayload) {
+  std::vector<uint8_t> pdu(kPduHeaderSize, 0);
+  pdu.push_back(0x00);  // field 0
+  pdu.push_back(0x01);
+  EXPECT_FALSE(find_pull_data_payload(pdu).has_value());
+}
+
 TEST(ParsePullDataRsp, ReadsWhatProtobufWrites) {
   IM::File::IMFilePullDataRsp msg;
   msg.set_result_code(3);

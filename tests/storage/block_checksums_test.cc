@@ -26,6 +26,25 @@ using testing::with_checksums;
 constexpr uint64_t kBlock = BlockChecksums::kBlockSize;
 const std::filesystem::path kRoot = "/disk/store";
 
+TEST(BlockChecksums, ACallersCrcIsTakenForADataThatIsOneWholeBlock) {
+  const auto bytes = pattern_bytes(2, 3 * kBlock + 10);
+  const std::span<const uint8_t> all(bytes);
+  BlockChecksums sums(bytes.size());
+  const uint32_t block1 = crc32c(all.subspan(kBlock, kBlock));
+  const uint32_t tail = crc32c(all.subspan(3 * kBlock));
+  sums.record(kBlock, all.subspan(kBlock, kBlock), block1);
+  sums.record(3 * kBlock, all.subspan(3 * kBlock), tail);
+  // Over two blocks, one CRC says nothing about either: both are computed.
+  sums.record(0, all.subspan(0, kBlock), std::nullopt);
+  sums.record(2 * kBlock, all.subspan(2 * kBlock, kBlock), crc32c(all.subspan(2 * kBlock, kBlock)));
+  EXPECT_EQ(sums.all(), with_checksums(make_meta(bytes.size()), bytes).block_checksums);
+
+  BlockChecksums spanning(bytes.size());
+  spanning.record(0, all.subspan(0, 2 * kBlock), 0xdeadbeef);
+  EXPECT_EQ(spanning.leading(2 * kBlock),
+            (std::vector<uint32_t>{crc32c(all.subspan(0, kBlock)), block1}));
+}
+
 TEST(BlockChecksums, WholeBlocksAreTakenFromTheWritesAndPiecesAreReadBack) {
   const auto bytes = pattern_bytes(1, 3 * kBlock + 10);
   BlockChecksums sums(bytes.size());

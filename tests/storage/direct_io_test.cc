@@ -26,7 +26,7 @@ Payload aligned_segment(uint64_t seed, uint64_t offset, size_t length, size_t le
   const auto bytes = pattern_bytes(seed, offset + length);
   Bytes block = Bytes::aligned(lead + length, lead, kPayloadAlignment);
   std::memcpy(block.data() + lead, bytes.data() + offset, length);
-  return Payload{std::move(block), lead, length};
+  return Payload{std::move(block), lead, length, std::nullopt};
 }
 
 // The same bytes one byte off a page boundary.
@@ -35,7 +35,7 @@ Payload misaligned_segment(uint64_t seed, uint64_t offset, size_t length) {
   Bytes block = Bytes::aligned(length + 1, 0, kPayloadAlignment);
   block.data()[0] = 0;
   std::memcpy(block.data() + 1, bytes.data() + offset, length);
-  return Payload{std::move(block), 1, length};
+  return Payload{std::move(block), 1, length, std::nullopt};
 }
 
 LocalDiskStore::Options direct_options() {

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <csignal>
 #include <fstream>
+#include <iterator>
+#include <string>
 #include <map>
 #include <random>
 
@@ -146,7 +148,7 @@ TEST_F(DiskWriterTest, APayloadViewPastItsBlockIsRefused) {
   store.start();
   FileMeta meta = make_meta(100);
   store.begin_upload(0, meta);
-  Payload bogus{Bytes(10), 5, 20};
+  Payload bogus{Bytes(10), 5, 20, std::nullopt};
   store.write_segment(0, meta.task_id, 0, std::move(bogus));
   ASSERT_TRUE(collector_.wait_for(2));
   const auto written = collector_.of_kind(Kind::kWritten);
@@ -528,7 +530,12 @@ TEST_F(DiskWriterTest, AFreshTaskStartsEmpty) {
   { std::ofstream(store.layout().data_path(meta.task_id)) << "stale bytes from before"; }
   store.begin_upload(0, meta);
   ASSERT_TRUE(collector_.wait_for(1));
-  EXPECT_EQ(std::filesystem::file_size(store.layout().data_path(meta.task_id)), 0u);
+  // Emptied, then reserved for the new file (read back as zeros), so not a
+  // stale byte shows through where the new upload has not written yet.
+  std::ifstream in(store.layout().data_path(meta.task_id), std::ios::binary);
+  const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+  EXPECT_LE(bytes.size(), meta.file_size);
+  EXPECT_EQ(bytes, std::string(bytes.size(), '\0'));
 }
 
 }  // namespace

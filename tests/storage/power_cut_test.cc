@@ -43,7 +43,7 @@ Payload segment_of(const Upload& u, uint64_t offset) {
   Bytes block = Bytes::aligned(length, 0, kPayloadAlignment);
   const auto all = u.bytes();
   std::memcpy(block.data(), all.data() + offset, length);
-  return Payload{std::move(block), 0, length};
+  return Payload{std::move(block), 0, length, std::nullopt};
 }
 
 // How the store under test syncs, and whether the disk's syncfs does

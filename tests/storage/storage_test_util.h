@@ -131,7 +131,7 @@ inline uint8_t pattern_byte(uint64_t seed, uint64_t pos) {
 inline Payload pattern_payload(uint64_t seed, uint64_t offset, size_t length) {
   Bytes block(length);
   for (size_t i = 0; i < length; ++i) block.data()[i] = pattern_byte(seed, offset + i);
-  return Payload{std::move(block), 0, length};
+  return Payload{std::move(block), 0, length, std::nullopt};
 }
 
 inline std::vector<uint8_t> pattern_bytes(uint64_t seed, uint64_t size) {

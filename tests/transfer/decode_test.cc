@@ -5,6 +5,7 @@
 #include "IM.File.pb.h"
 #include "IM.Server.pb.h"
 #include "net/pull_data_codec.h"
+#include "storage/crc32c.h"
 #include "task_events.h"
 
 namespace ttfs::transfer::testing {
@@ -103,6 +104,18 @@ TEST(DecodeTaskCommand, PullDataRspKeepsItsPayloadInThePdu) {
   EXPECT_EQ(rsp.data.offset, sent.data.offset);
   ASSERT_EQ(rsp.data.size(), 100u);
   EXPECT_TRUE(std::equal(payload, payload + 100, rsp.data.data()));
+  EXPECT_FALSE(rsp.data.crc32c.has_value()) << "a relay's payload is not checksummed";
+}
+
+TEST(DecodeTaskCommand, AnUploadsPayloadComesWithItsChecksum) {
+  PullResponse sent = make_response(kConn, 5, kFromUser, kSeg, 4000);
+  const Bytes pdu = Bytes::copy_of(sent.data.block.span());
+  DecodedCommand decoded =
+      decode_task_command(kConn, header_of(pdu), Bytes::copy_of(pdu.span()), kTask, true);
+  ASSERT_TRUE(decoded.event.has_value()) << decoded.refusal;
+  const auto& rsp = std::get<PullResponse>(*decoded.event);
+  ASSERT_TRUE(rsp.data.crc32c.has_value());
+  EXPECT_EQ(*rsp.data.crc32c, storage::crc32c(pdu.span().subspan(sent.data.offset, 4000)));
 }
 
 TEST(DecodeTaskCommand, PullDataReqAndStateTravelWithTheirPdu) {

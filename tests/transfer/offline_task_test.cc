@@ -212,6 +212,23 @@ TEST_F(OfflineTaskTest, ASecondUploadLoginTakesOverFromTheFirst) {
   EXPECT_EQ(task->state(), State::kUploading);
 }
 
+TEST_F(OfflineTaskTest, AWindowTheWorkerSharesDownIsKeptAndRefilledToItsNewSize) {
+  make(20 * kSeg);
+  fx.shared_window = 3;
+  ASSERT_TRUE(login_upload(U).ok());
+  EXPECT_EQ(requested_segments(U).size(), 3u);
+  ASSERT_TRUE(answer(0).ok());
+  ASSERT_TRUE(written(0).ok());
+  EXPECT_EQ(requested_segments(U).size(), 4u) << "one stored, one more asked for";
+
+  // Fewer transfers under way: the window grows back at the next refill.
+  fx.shared_window = UINT32_MAX;
+  ASSERT_TRUE(answer(1).ok());
+  ASSERT_TRUE(written(1).ok());
+  EXPECT_EQ(requested_segments(U).size(), 2 + limits.upload_window);
+  EXPECT_EQ(task->in_flight(), limits.upload_window);
+}
+
 TEST_F(OfflineTaskTest, UploadLoginAfterCompletionIsToldDone) {
   make(0);
   ASSERT_TRUE(login_upload(U).ok());

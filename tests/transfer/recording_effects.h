@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <ostream>
@@ -154,6 +155,11 @@ class RecordingEffects final : public TaskEffects {
   void store_abort(const TaskInfo& task) override {
     log.push_back(make(Kind::kStoreAbort, {}, task));
   }
+  uint32_t upload_window(uint32_t configured) const override {
+    return std::min(configured, shared_window);
+  }
+
+  uint32_t shared_window = UINT32_MAX;  // what the worker would share down to
 
   std::vector<Effect> of(Kind kind) const {
     std::vector<Effect> out;

@@ -221,13 +221,7 @@ void DiskWriter::apply_begin(DiskOp& op) {
                  meta.durable_bytes, upload.meta.durable_bytes);
     err = ESTALE;
   }
-  if (err == 0 && size < meta.file_size) {
-    // Written into blocks already allocated, an O_DIRECT write needs no
-    // allocation of its own, and the ring can issue it without handing it
-    // to a kernel worker thread.
-    err = upload.file->allocate(meta.file_size);
-    if (err == EOPNOTSUPP) err = 0;
-  }
+  if (err == 0) upload.allocated = std::min(size, meta.file_size);
   if (err == 0) {
     // The partial record is what a restart knows the upload by. It needs no
     // sync of its own: the finalize's first sync takes it along.
@@ -395,6 +389,18 @@ void DiskWriter::fill_iov(WriteGroup& g) {
 }
 
 void DiskWriter::start_group(WriteGroup& g) {
+  if (const uint64_t end = g.offset + g.total; end > g.upload->allocated) {
+    // Written into blocks already allocated and within the file's size, an
+    // O_DIRECT write allocates nothing, and the ring issues it at once
+    // instead of handing it to a kernel worker thread. Reserved a few MiB
+    // ahead, not whole: a client that names a large file and sends nothing
+    // must not take the disk with it. Only a speed-up: when it fails (a
+    // full disk), the write goes ahead and says what is wrong itself.
+    const uint64_t ahead = std::min(g.upload->file_size, end + kAllocateAhead);
+    const int err = g.upload->file->allocate(ahead);
+    if (err == 0) g.upload->allocated = ahead;
+    if (err == EOPNOTSUPP) g.upload->allocated = g.upload->file_size;  // never ask again
+  }
   bool aligned = direct_io_aligned(g.offset) && direct_io_aligned(g.total);
   for (size_t k = 0; k < g.count && aligned; ++k) {
     const iovec& v = iov_[g.first + k];

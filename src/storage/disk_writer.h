@@ -113,7 +113,9 @@ class DiskWriter {
     int first_error = 0;  // a failed write bars finalize
     DirectMode mode;
     std::vector<size_t> pending;  // indices into batch_ of writes not yet issued
+    uint64_t allocated = 0;       // the file's bytes known to have their blocks
   };
+  static constexpr uint64_t kAllocateAhead = 4 << 20;
   struct Outbox {
     uint32_t owner;
     std::vector<DiskCompletion> completions;

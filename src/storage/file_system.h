@@ -34,9 +34,8 @@ class File {
   // Turns O_DIRECT on or off for this open file (fcntl F_SETFL).
   virtual int set_direct(bool on) = 0;
   // Reserves the disk blocks of the file's first `bytes` and makes it at
-  // least that long (fallocate): ENOSPC at once for a file that cannot fit,
-  // and no block allocation on the write path after. EOPNOTSUPP where the
-  // file system has no such call.
+  // least that long (fallocate), so that writes there allocate nothing.
+  // EOPNOTSUPP where the file system has no such call.
   virtual int allocate(uint64_t /*bytes*/) { return EOPNOTSUPP; }
   // Makes this file's data and size durable (fdatasync); its directory
   // entry needs FileSystem::sync_dir of its directory.

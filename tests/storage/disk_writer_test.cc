@@ -3,15 +3,16 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <iterator>
-#include <string>
 #include <map>
 #include <random>
+#include <string>
 
 #include "sim_file_system.h"
 #include "storage/local_disk_store.h"
@@ -519,6 +520,27 @@ TEST_F(DiskWriterTest, AnInterruptedUploadResumesWithItsBytes) {
   ASSERT_TRUE(collector_.wait_for(5));
   EXPECT_EQ(count_errors(collector_.all()), 0u);
   EXPECT_EQ(read_all(store, meta.task_id), pattern_bytes(13, 2 * kSegment));
+}
+
+TEST_F(DiskWriterTest, BlocksAreReservedAFewMegabytesAheadOfTheWritesNotWhole) {
+  constexpr uint64_t kSize = 64ull << 20;
+  LocalDiskStore store(dir_.path(), collector_.sink());
+  store.start();
+  FileMeta meta = make_meta(kSize);
+  store.begin_upload(0, meta);
+  store.write_segment(0, meta.task_id, 0, pattern_payload(3, 0, kSegment));
+  ASSERT_TRUE(collector_.wait_for(2));
+  struct stat st {};
+  ASSERT_EQ(::stat(store.layout().data_path(meta.task_id).c_str(), &st), 0);
+  // A sender that stops here holds a few MiB of the disk, not 64.
+  EXPECT_GE(static_cast<uint64_t>(st.st_size), uint64_t{kSegment});
+  EXPECT_LE(static_cast<uint64_t>(st.st_size), kSegment + (8ull << 20));
+  EXPECT_LE(static_cast<uint64_t>(st.st_blocks) * 512, kSegment + (8ull << 20));
+
+  // The last segment: the file ends exactly where it should.
+  store.write_segment(0, meta.task_id, kSize - kSegment, pattern_payload(4, 0, kSegment));
+  ASSERT_TRUE(collector_.wait_for(3));
+  EXPECT_EQ(std::filesystem::file_size(store.layout().data_path(meta.task_id)), kSize);
 }
 
 TEST_F(DiskWriterTest, AFreshTaskStartsEmpty) {

@@ -59,6 +59,7 @@ class Connection {
   // socket error (errno set), true otherwise (including EAGAIN).
   bool flush_output();
 
+  bool output_pending_flush = false;  // queued by IoThread::deliver, written after its batch
   bool reading_paused = false;
   bool output_backlogged = false;  // over the high-water mark, not yet drained to half
   uint32_t requests_in_flight = 0;

@@ -28,6 +28,7 @@ constexpr uint32_t kMaxGeneration = 1u << 30;
 uint64_t conn_tag(ConnHandle h) { return static_cast<uint64_t>(h.generation) << 32 | h.slot; }
 
 constexpr int kMaxEvents = 256;
+constexpr int kReadsPerWakeup = 8;
 constexpr auto kQuietBeforeShrinking = std::chrono::seconds(2);
 constexpr auto kLingerLimit = std::chrono::seconds(2);
 
@@ -268,18 +269,30 @@ bool IoThread::handle_readable(Connection& conn) {
     }
     return n > 0;
   }
-  const ssize_t n = conn.input().read_from(conn.fd());
-  if (n == 0) {
-    close_now(conn, "peer closed");
-    return false;
+  // Segments are read one PDU at a time (see PduReader). While reads come
+  // back full, more is waiting: a few more are taken now rather than after
+  // another epoll_wait, and reach the worker in the same hand-off.
+  Connection* reading = &conn;
+  for (int reads = 1;; ++reads) {
+    const ssize_t n = reading->input().read_from(reading->fd());
+    if (n == 0) {
+      close_now(*reading, "peer closed");
+      return false;
+    }
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        close_now(*reading, std::strerror(errno));
+      return false;
+    }
+    reading->touch(Connection::Clock::now());
+    if (!dispatch_frames(handle)) return false;
+    reading = find(handle);
+    if (reading == nullptr) return false;
+    if (reads == kReadsPerWakeup || !reading->input().last_read_filled() ||
+        reading->reading_paused || reading->close_when_flushed || reading->lingering) {
+      return true;
+    }
   }
-  if (n < 0) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-      close_now(conn, std::strerror(errno));
-    return false;
-  }
-  conn.touch(Connection::Clock::now());
-  return dispatch_frames(handle);
 }
 
 bool IoThread::dispatch_frames(ConnHandle handle) {
@@ -381,15 +394,30 @@ void IoThread::deliver(OutboundMessage& message) {
   Connection* conn = find(message.to);
   if (conn == nullptr) return;  // it closed while the message was on its way
   if (!message.pdu.empty() && !conn->close_when_flushed) {
-    queue_and_flush(*conn, std::move(message.pdu));
-    if ((conn = find(message.to)) == nullptr) return;
+    // Only queued: flush_delivered() writes each connection's output once
+    // per batch, so the replies a worker sent together go out in one writev.
+    if (!conn->output_pending_flush) {
+      conn->output_pending_flush = true;
+      delivered_.push_back(message.to);
+    }
+    conn->queue_output(std::move(message.pdu));
   }
   if (message.answers_request && conn->requests_in_flight > 0) {
     --conn->requests_in_flight;
-    update_interest(*conn);
+    if (!conn->output_pending_flush) update_interest(*conn);
     if ((conn = find(message.to)) == nullptr) return;
   }
   if (message.action != OutboundAction::kSend) close(message.to, true, "closed by the server");
+}
+
+void IoThread::flush_delivered() {
+  for (const ConnHandle handle : delivered_) {
+    Connection* conn = find(handle);
+    if (conn == nullptr) continue;
+    conn->output_pending_flush = false;
+    handle_writable(*conn);
+  }
+  delivered_.clear();
 }
 
 void IoThread::drain_inbound() {
@@ -400,6 +428,7 @@ void IoThread::drain_inbound() {
       deliver(batch[i]);
       batch[i].pdu = Bytes();
     }
+    flush_delivered();
   }
 }
 

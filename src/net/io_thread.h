@@ -135,6 +135,7 @@ class IoThread {
   void handle_writable(Connection& conn);
   void drain_inbound();
   void deliver(OutboundMessage& message);
+  void flush_delivered();
   void queue_and_flush(Connection& conn, Bytes pdu);
   void update_interest(Connection& conn);
   // Closes gracefully once the output is flushed: see the definition.
@@ -157,6 +158,7 @@ class IoThread {
   std::vector<std::pair<UniqueFd, PortKind>> listeners_;
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
+  std::vector<ConnHandle> delivered_;  // connections deliver() queued output to
   moodycamel::ConcurrentQueue<OutboundMessage> inbound_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> listeners_close_requested_{false};

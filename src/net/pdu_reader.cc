@@ -35,7 +35,9 @@ ssize_t PduReader::read_from(int fd) {
       const uint32_t length = std::min(header.length, max_pdu_length_);
       if (length > arrived.size() && !is_segment(header)) want += length - arrived.size();
     }
-    return input_.read_from(fd, want, max_capacity);
+    const ssize_t n = input_.read_from(fd, want, max_capacity);
+    filled_ = n > 0 && static_cast<size_t>(n) == want;
+    return n;
   }
   // The rest of the segment under way, then a lookahead.
   const size_t rest = in_place_.size() - in_place_filled_;
@@ -43,6 +45,7 @@ ssize_t PduReader::read_from(int fd) {
   iovec iov[2] = {{in_place_.data() + in_place_filled_, rest},
                   {room.data(), std::min(room.size(), kLookahead)}};
   const ssize_t n = ::readv(fd, iov, 2);
+  filled_ = n > 0 && static_cast<size_t>(n) == iov[0].iov_len + iov[1].iov_len;
   if (n > 0) {
     const size_t into_segment = std::min(static_cast<size_t>(n), rest);
     in_place_filled_ += into_segment;

@@ -38,6 +38,8 @@ class PduReader {
 
   // Part of a PDU has arrived, and not all of it.
   bool holds_partial() const;
+  // The last read took all it asked for: more is probably waiting.
+  bool last_read_filled() const { return filled_; }
   // Frees the input buffer if nothing is in it (an idle connection).
   void release_idle_memory() { input_.shrink_if_empty(0); }
 
@@ -55,6 +57,7 @@ class PduReader {
   Buffer input_;
   Bytes in_place_;  // the segment being read in place; empty when none is
   size_t in_place_filled_ = 0;
+  bool filled_ = false;
 };
 
 }  // namespace ttfs::net

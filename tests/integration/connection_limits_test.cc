@@ -82,6 +82,9 @@ TEST_F(ConnectionLimits, AFullClientPortDoesNotStarveTheMsgServerPort) {
 
   // msg_server, on the same address, still connects and creates tasks.
   EXPECT_FALSE(create_task(1, 2, 10, client::TransferMode::kOffline).empty());
+  // That connection's close reaches the server a moment after the task is
+  // made; until it does, it still counts against MaxMsgServerConnections.
+  ASSERT_TRUE(eventually([&] { return server_->stats().connections_open == open.size(); }));
   open.push_back(admitted(server_->msg_server_port(), "127.0.0.1"));
   open.push_back(admitted(server_->msg_server_port(), "127.0.0.1"));
   // And its own bound holds.

@@ -59,8 +59,9 @@ bool PduReader::begin_in_place(const PduHeader& header) {
   const std::span<const uint8_t> arrived = input_.readable();
   // Wait for the fields that say where the payload starts, unless they are
   // not coming; then the block is not aligned, and only slower to store.
-  if (!find_pull_data_payload(arrived) && arrived.size() < kLookahead) return false;
-  in_place_ = pdu_block(header, arrived);
+  const std::optional<size_t> payload_at = find_pull_data_payload(arrived);
+  if (!payload_at && arrived.size() < kLookahead) return false;
+  in_place_ = pdu_block(header, payload_at);
   std::memcpy(in_place_.data(), arrived.data(), arrived.size());
   in_place_filled_ = arrived.size();
   input_.consume(arrived.size());

@@ -141,18 +141,18 @@ std::optional<size_t> find_pull_data_payload(std::span<const uint8_t> arrived) {
   return std::nullopt;
 }
 
-Bytes pdu_block(const PduHeader& header, std::span<const uint8_t> arrived) {
-  if (header.command_id == kCidFilePullDataRsp) {
-    const std::optional<size_t> at = find_pull_data_payload(arrived);
-    if (at && *at <= header.length && header.length - *at >= kPayloadAlignment) {
-      return Bytes::aligned(header.length, *at, kPayloadAlignment);
-    }
+Bytes pdu_block(const PduHeader& header, std::optional<size_t> payload_at) {
+  if (header.command_id == kCidFilePullDataRsp && payload_at && *payload_at <= header.length &&
+      header.length - *payload_at >= kPayloadAlignment) {
+    return Bytes::aligned(header.length, *payload_at, kPayloadAlignment);
   }
   return Bytes(header.length);
 }
 
 Bytes copy_pdu(std::span<const uint8_t> pdu, const PduHeader& header) {
-  Bytes block = pdu_block(header, pdu);
+  Bytes block =
+      pdu_block(header, header.command_id == kCidFilePullDataRsp ? find_pull_data_payload(pdu)
+                                                                 : std::nullopt);
   std::memcpy(block.data(), pdu.data(), pdu.size());
   return block;
 }

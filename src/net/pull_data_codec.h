@@ -38,10 +38,11 @@ std::optional<PullDataRspView> parse_pull_data_rsp(std::span<const uint8_t> body
 // read, so it works on a PDU still arriving.
 std::optional<size_t> find_pull_data_payload(std::span<const uint8_t> arrived);
 
-// An uninitialised block for the PDU `header` frames, of which `arrived` are
-// the first bytes: a PULL_DATA_RSP's payload will lie on a page boundary of
-// it, so that the store can write it with O_DIRECT where it lies.
-Bytes pdu_block(const PduHeader& header, std::span<const uint8_t> arrived);
+// An uninitialised block for the PDU `header` frames: a PULL_DATA_RSP's
+// payload, found at `payload_at` by find_pull_data_payload(), will lie on a
+// page boundary of it, so that the store can write it with O_DIRECT where
+// it lies.
+Bytes pdu_block(const PduHeader& header, std::optional<size_t> payload_at);
 
 // Copies one framed PDU out of a connection's input into its pdu_block().
 Bytes copy_pdu(std::span<const uint8_t> pdu, const PduHeader& header);

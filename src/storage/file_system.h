@@ -29,6 +29,15 @@ class File {
   virtual int write_at(iovec* iov, int count, uint64_t offset, uint64_t* syscalls) = 0;
   // Fills all of dst from `offset`; EIO if the file ends first.
   virtual int read_at(std::span<uint8_t> dst, uint64_t offset) = 0;
+  // Fills each of dsts in turn with the bytes that follow one another from
+  // `offset`: one disk read where the kernel takes a vector (preadv).
+  virtual int read_scattered(std::span<const std::span<uint8_t>> dsts, uint64_t offset) {
+    for (const std::span<uint8_t> dst : dsts) {
+      if (const int err = read_at(dst, offset); err != 0) return err;
+      offset += dst.size();
+    }
+    return 0;
+  }
   virtual int size(uint64_t* bytes) = 0;
   virtual int truncate(uint64_t bytes) = 0;
   // Turns O_DIRECT on or off for this open file (fcntl F_SETFL).

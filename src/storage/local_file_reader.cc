@@ -51,10 +51,39 @@ int LocalFileReader::read_at(uint64_t offset, std::span<uint8_t> dst) {
   return 0;
 }
 
+int LocalFileReader::read_consecutive(uint64_t offset, std::span<const std::span<uint8_t>> dsts) {
+  constexpr uint64_t kBlock = BlockChecksums::kBlockSize;
+  uint64_t end = offset;
+  bool whole_blocks = offset % kBlock == 0;
+  bool aligned = direct_io_aligned(offset);
+  for (const std::span<uint8_t> dst : dsts) {
+    if (dst.empty() || end > meta_.file_size || dst.size() > meta_.file_size - end) {
+      return FileReader::read_consecutive(offset, dsts);  // read_at's answer for each
+    }
+    end += dst.size();
+    whole_blocks = whole_blocks && (end % kBlock == 0 || end == meta_.file_size);
+    aligned = aligned && direct_io_aligned(dst.size()) &&
+              direct_io_aligned(reinterpret_cast<uintptr_t>(dst.data()));
+  }
+  if (meta_.block_checksums.empty() || !whole_blocks) {
+    return FileReader::read_consecutive(offset, dsts);
+  }
+  if (const int err = read_raw(offset, dsts, aligned); err != 0) return err;
+  for (const std::span<uint8_t> dst : dsts) {
+    const int64_t bad = first_bad_block(meta_.block_checksums, offset, dst);
+    if (bad >= 0) return report_bad_block(bad);
+    offset += dst.size();
+  }
+  return 0;
+}
+
 int LocalFileReader::read_checked(uint64_t offset, std::span<uint8_t> dst) {
   if (const int err = read_raw(offset, dst); err != 0) return err;
   const int64_t bad = first_bad_block(meta_.block_checksums, offset, dst);
-  if (bad < 0) return 0;
+  return bad < 0 ? 0 : report_bad_block(bad);
+}
+
+int LocalFileReader::report_bad_block(int64_t bad) const {
   spdlog::error(
       "task {}: block {} (bytes from {}) does not match the checksum taken when it was "
       "uploaded; the stored file is damaged and is not served",
@@ -65,13 +94,18 @@ int LocalFileReader::read_checked(uint64_t offset, std::span<uint8_t> dst) {
 int LocalFileReader::read_raw(uint64_t offset, std::span<uint8_t> dst) {
   const bool aligned = direct_io_aligned(offset) && direct_io_aligned(dst.size()) &&
                        direct_io_aligned(reinterpret_cast<uintptr_t>(dst.data()));
+  return read_raw(offset, {&dst, 1}, aligned);
+}
+
+int LocalFileReader::read_raw(uint64_t offset, std::span<const std::span<uint8_t>> dsts,
+                              bool aligned) {
   bool direct = false;
   if (const int err = mode_.prepare(*file_, aligned, &direct); err != 0) return err;
-  const int error = file_->read_at(dst, offset);
+  const int error = file_->read_scattered(dsts, offset);
   if (error != EINVAL || !direct) return error;
   // The device wants a larger alignment than a page: buffered from now on.
   if (const int err = mode_.give_up(*file_); err != 0) return err;
-  return file_->read_at(dst, offset);
+  return file_->read_scattered(dsts, offset);
 }
 
 }  // namespace ttfs::storage

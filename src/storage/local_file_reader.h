@@ -25,6 +25,9 @@ class LocalFileReader final : public FileReader {
 
   const FileMeta& meta() const override { return meta_; }
   int read_at(uint64_t offset, std::span<uint8_t> dst) override;
+  // One disk read when every piece is whole checksum blocks (the last may
+  // end at the file's end) and lies where O_DIRECT can take it.
+  int read_consecutive(uint64_t offset, std::span<const std::span<uint8_t>> dsts) override;
 
  private:
   LocalFileReader(FileMeta meta, std::unique_ptr<File> file, bool direct)
@@ -32,8 +35,11 @@ class LocalFileReader final : public FileReader {
 
   // Reads without checking checksums.
   int read_raw(uint64_t offset, std::span<uint8_t> dst);
+  int read_raw(uint64_t offset, std::span<const std::span<uint8_t>> dsts, bool aligned);
   // Reads dst from whole blocks and checks each against its checksum.
   int read_checked(uint64_t offset, std::span<uint8_t> dst);
+  // Logs the damage found in block `bad`; returns EBADMSG.
+  int report_bad_block(int64_t bad) const;
 
   FileMeta meta_;
   std::unique_ptr<File> file_;

@@ -1,13 +1,17 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <limits>
+#include <span>
 #include <system_error>
+#include <vector>
 
 #include "common/unique_fd.h"
 #include "storage/file_system.h"
@@ -71,6 +75,35 @@ class PosixFile final : public File {
       }
       if (n == 0) return EIO;
       done += static_cast<size_t>(n);
+    }
+    return 0;
+  }
+
+  int read_scattered(std::span<const std::span<uint8_t>> dsts, uint64_t offset) override {
+    std::vector<iovec> vec;
+    vec.reserve(dsts.size());
+    for (const std::span<uint8_t> dst : dsts) vec.push_back({dst.data(), dst.size()});
+    iovec* iov = vec.data();
+    int count = static_cast<int>(std::min<size_t>(vec.size(), IOV_MAX));
+    int rest = static_cast<int>(vec.size()) - count;
+    while (count > 0) {
+      if (iov->iov_len == 0) {
+        ++iov;
+        --count;
+      } else {
+        const ssize_t n = ::preadv(fd_.get(), iov, count, static_cast<off_t>(offset));
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          return errno;
+        }
+        if (n == 0) return EIO;
+        offset += static_cast<uint64_t>(n);
+        advance(iov, count, static_cast<size_t>(n));
+      }
+      if (count == 0 && rest > 0) {  // past IOV_MAX pieces: the next vector
+        count = std::min(rest, IOV_MAX);
+        rest -= count;
+      }
     }
     return 0;
   }

@@ -188,7 +188,7 @@ void Worker::recount_transferring(LiveTask& live) {
 }
 
 void Worker::forget(const TaskId& id) {
-  readers_.erase(id);
+  downloads_.erase(id);
   const auto it = tasks_.find(id);
   if (it == tasks_.end()) return;
   if (it->second.counted_transferring) --transferring_;
@@ -377,24 +377,23 @@ void Worker::forward(ConnHandle to, Bytes pdu, uint16_t seq) {
 
 bool Worker::send_segment(ConnHandle to, uint16_t seq, const TaskInfo& task, uint32_t user_id,
                           uint64_t offset, uint32_t size) {
-  auto it = readers_.find(task.id);
-  if (it == readers_.end()) {
+  auto it = downloads_.find(task.id);
+  if (it == downloads_.end()) {
     auto reader = store_.open_reader(task.id);
     if (!reader) return false;
-    it = readers_.emplace(task.id, std::move(reader)).first;
+    it = downloads_.emplace(task.id, SegmentReadAhead(std::move(reader))).first;
   }
-  // The payload is read straight into its place in the reply PDU.
-  auto rsp =
-      net::build_pull_data_rsp(seq, 0, task.id_text, user_id, static_cast<uint32_t>(offset), size);
-  const int error = it->second->read_at(offset, {rsp.pdu.data() + rsp.data_offset, size});
+  Bytes rsp;
+  const int error =
+      it->second.take(seq, task.id_text, user_id, offset, size, read_ahead_depth(), &rsp);
   if (error != 0) {
     spdlog::error("task {}: reading {} bytes at {}: {}", task.id_text, size, offset,
                   std::strerror(error));
-    readers_.erase(it);
+    downloads_.erase(it);
     return false;
   }
   stats_.segments_served.fetch_add(1, std::memory_order_relaxed);
-  post(to, std::move(rsp.pdu));
+  post(to, std::move(rsp));
   return true;
 }
 
@@ -436,6 +435,15 @@ uint32_t Worker::upload_window(uint32_t configured) const {
   const uint64_t share = kSegmentBudget / std::max<uint64_t>(transferring_, 1);
   return static_cast<uint32_t>(
       std::clamp<uint64_t>(share, std::min<uint64_t>(kLeast, configured), configured));
+}
+
+uint32_t Worker::read_ahead_depth() const {
+  // Segments read ahead wait in pooled blocks; the downloads of a worker
+  // share a budget of them as its uploads share theirs.
+  constexpr uint64_t kSegmentBudget = 2048;
+  constexpr uint64_t kDeepest = 8;
+  return static_cast<uint32_t>(
+      std::clamp<uint64_t>(kSegmentBudget / std::max<size_t>(downloads_.size(), 1), 1, kDeepest));
 }
 
 void Worker::store_abort(const TaskInfo& task) {

@@ -13,9 +13,9 @@
 #include "common/log_throttle.h"
 #include "net/io_thread.h"
 #include "storage/disk_completion.h"
-#include "storage/file_reader.h"
 #include "storage/offline_store.h"
 #include "transfer/events.h"
+#include "transfer/segment_read_ahead.h"
 #include "transfer/task.h"
 #include "transfer/task_effects.h"
 #include "transfer/task_quota.h"
@@ -112,6 +112,8 @@ class Worker final : private TaskEffects {
   void store_finalize(const TaskInfo& task) override;
   void store_abort(const TaskInfo& task) override;
   uint32_t upload_window(uint32_t configured) const override;
+  // Segments one download reads at once.
+  uint32_t read_ahead_depth() const;
 
   const uint32_t index_;
   const TransferLimits& limits_;
@@ -128,7 +130,7 @@ class Worker final : private TaskEffects {
 
   std::unordered_map<TaskId, LiveTask> tasks_;
   uint64_t transferring_ = 0;  // stats_.transfers_in_flight, before publication
-  std::unordered_map<TaskId, std::unique_ptr<storage::FileReader>> readers_;
+  std::unordered_map<TaskId, SegmentReadAhead> downloads_;
   WorkerStats stats_;
 };
 

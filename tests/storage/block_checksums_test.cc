@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <span>
+#include <vector>
 
 #include "sim_file_system.h"
 #include "storage/crc32c.h"
@@ -179,6 +182,23 @@ TEST_F(StoredChecksumsTest, ADamagedBlockIsRefusedAndTheOthersAreServed) {
   EXPECT_TRUE(std::equal(buffer.data(), buffer.data() + 500, bytes.begin() + 3 * kBlock));
   EXPECT_EQ(reader->read_at(2 * kBlock + 100, {buffer.data(), 1000}), 0);
   EXPECT_TRUE(std::equal(buffer.data(), buffer.data() + 1000, bytes.begin() + 2 * kBlock + 100));
+
+  // Block by block in one read, as a download's read-ahead reads.
+  std::vector<uint8_t> all(meta.file_size);
+  auto blocks = [&](uint64_t from) {
+    std::vector<std::span<uint8_t>> pieces;
+    for (uint64_t off = from; off < meta.file_size; off += kBlock) {
+      pieces.push_back({all.data() + off, std::min<uint64_t>(kBlock, meta.file_size - off)});
+    }
+    return pieces;
+  };
+  EXPECT_EQ(reader->read_consecutive(0, blocks(0)), EBADMSG);
+  EXPECT_EQ(reader->read_consecutive(2 * kBlock, blocks(2 * kBlock)), 0);
+  EXPECT_TRUE(std::equal(all.begin() + 2 * kBlock, all.end(), bytes.begin() + 2 * kBlock));
+  const std::span<uint8_t> halves[] = {{all.data(), 100}, {all.data() + 100, kBlock}};
+  EXPECT_EQ(reader->read_consecutive(0, halves), EBADMSG) << "pieces across the damaged block";
+  const std::span<uint8_t> past_the_end[] = {{all.data(), 500}, {all.data() + 500, 1}};
+  EXPECT_EQ(reader->read_consecutive(3 * kBlock, past_the_end), EINVAL);
 }
 
 TEST(BlockChecksumRecord, ACompleteRecordMissingSomeBlocksIsNotBelieved) {

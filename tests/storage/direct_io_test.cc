@@ -2,11 +2,15 @@
 // the way in and out, everything else takes the buffered path, and the bytes
 // are the same either way.
 #include <gtest/gtest.h>
+#include <sys/uio.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <span>
 #include <vector>
 
+#include "storage/file_system.h"
 #include "storage/local_disk_store.h"
 #include "storage_test_util.h"
 
@@ -84,6 +88,21 @@ class DirectIoTest : public ::testing::Test {
     Bytes first = Bytes::aligned(kSegment, 0, kPayloadAlignment);
     ASSERT_EQ(reader->read_at(0, first.span()), 0);
     EXPECT_EQ(std::memcmp(first.data(), expected.data(), kSegment), 0);
+    // As a download's read-ahead reads: several segments at once, each into
+    // a buffer of its own, from the second segment to the end.
+    std::vector<Bytes> buffers;
+    std::vector<std::span<uint8_t>> pieces;
+    for (uint64_t off = kSegment; off < meta.file_size; off += kSegment) {
+      const size_t length = std::min<uint64_t>(kSegment, meta.file_size - off);
+      buffers.push_back(Bytes::aligned(length, 0, kPayloadAlignment));
+      pieces.push_back(buffers.back().span());
+    }
+    ASSERT_EQ(reader->read_consecutive(kSegment, pieces), 0);
+    uint64_t off = kSegment;
+    for (const auto piece : pieces) {
+      EXPECT_EQ(std::memcmp(piece.data(), expected.data() + off, piece.size()), 0) << off;
+      off += piece.size();
+    }
   }
 
   TempDir dir_;
@@ -139,6 +158,34 @@ TEST_F(DirectIoTest, TurnedOffEverythingGoesThroughThePageCache) {
   EXPECT_EQ(store.stats().direct_writes, 0u);
   EXPECT_GT(store.stats().pwritev_calls, 0u);
   expect_content(store, meta, 7);
+}
+
+TEST(PosixFile, AScatteredReadFillsMorePiecesThanOneSystemCallTakes) {
+  TempDir dir;
+  const auto path = dir.path() / "file";
+  const auto bytes = pattern_bytes(9, 3000);
+  {
+    auto opened = posix_file_system().open(path, OpenMode::kWriteTruncated, false);
+    ASSERT_NE(opened.file, nullptr);
+    std::vector<uint8_t> copy = bytes;
+    iovec iov{copy.data(), copy.size()};
+    uint64_t calls = 0;
+    ASSERT_EQ(opened.file->write_at(&iov, 1, 0, &calls), 0);
+  }
+  auto opened = posix_file_system().open(path, OpenMode::kRead, false);
+  ASSERT_NE(opened.file, nullptr);
+  // 2,500 one-byte pieces (past IOV_MAX, 1024) and an empty one among them.
+  std::vector<uint8_t> got(2500);
+  std::vector<std::span<uint8_t>> pieces;
+  for (size_t i = 0; i < got.size(); ++i) {
+    pieces.push_back({got.data() + i, 1});
+    if (i == 700) pieces.push_back({});
+  }
+  ASSERT_EQ(opened.file->read_scattered(pieces, 100), 0);
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), bytes.begin() + 100));
+  std::vector<uint8_t> past(1000);
+  const std::span<uint8_t> beyond[] = {{past.data(), 500}, {past.data() + 500, 500}};
+  EXPECT_EQ(opened.file->read_scattered(beyond, 2500), EIO) << "the file ends first";
 }
 
 }  // namespace

@@ -128,7 +128,9 @@ class OfflineTaskTest : public ::testing::Test {
     EXPECT_FALSE(task->finished());
   }
 
-  TransferLimits limits;
+  // A window smaller than the files here, so that the tests see it fill,
+  // refill and refuse what lies beyond it.
+  TransferLimits limits{.upload_window = 8};
   Clock::time_point now = t0();
   RecordingEffects fx;
   std::unique_ptr<OfflineTask> task;

@@ -42,6 +42,7 @@ int SegmentReadAhead::read_from(std::string_view task_id, uint32_t user_id, uint
   }
   if (batch.empty()) return EINVAL;
   if (const int err = reader_->read_consecutive(offset, payloads); err != 0) return err;
+  read_to_end_ = read_to_end_ || batch.back().offset + batch.back().size >= file_size;
   *first = std::move(batch.front().pdu);
   for (size_t i = 1; i < batch.size(); ++i) ready_.push_back(std::move(batch[i]));
   // A batch and the one before it stay; older ones were passed over.

@@ -30,6 +30,10 @@ class SegmentReadAhead {
 
   // Segments read and not yet asked for.
   size_t ready() const { return ready_.size(); }
+  // The last segment has been read and everything read has been asked for:
+  // a receiver that pulls in order is done, and this can go (a late pull
+  // opens the file again).
+  bool drained() const { return read_to_end_ && ready_.empty(); }
 
  private:
   struct Ready {
@@ -48,6 +52,7 @@ class SegmentReadAhead {
   // Oldest first. Two receivers of one file each find their own segments
   // here; what nobody asked for is dropped once a few batches have passed.
   std::deque<Ready> ready_;
+  bool read_to_end_ = false;
 };
 
 }  // namespace ttfs::transfer

@@ -392,6 +392,8 @@ bool Worker::send_segment(ConnHandle to, uint16_t seq, const TaskInfo& task, uin
     downloads_.erase(it);
     return false;
   }
+  // A finished download stops counting against the others' read-ahead.
+  if (it->second.drained()) downloads_.erase(it);
   stats_.segments_served.fetch_add(1, std::memory_order_relaxed);
   post(to, std::move(rsp));
   return true;

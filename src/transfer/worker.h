@@ -130,6 +130,7 @@ class Worker final : private TaskEffects {
 
   std::unordered_map<TaskId, LiveTask> tasks_;
   uint64_t transferring_ = 0;  // stats_.transfers_in_flight, before publication
+  // Stored files being served, until drained, unreadable, or their task ends.
   std::unordered_map<TaskId, SegmentReadAhead> downloads_;
   WorkerStats stats_;
 };

@@ -132,6 +132,22 @@ TEST_F(SegmentReadAheadTest, TheReadStopsAtTheFileEndWithAShortLastSegment) {
   EXPECT_EQ(file_->reads, 2);
 }
 
+TEST_F(SegmentReadAheadTest, ItIsDrainedOnceTheLastSegmentIsReadAndAllReadAreTaken) {
+  pull(1, 8 * kSeg, kSeg, 8);  // reads segments 8, 9 and the 100-byte tail
+  EXPECT_FALSE(ahead_->drained());
+  pull(2, 9 * kSeg, kSeg, 8);
+  EXPECT_FALSE(ahead_->drained()) << "the tail is still waiting";
+  pull(3, 10 * kSeg, 100, 8);
+  EXPECT_TRUE(ahead_->drained());
+}
+
+TEST_F(SegmentReadAheadTest, ReadingTheEndFirstDrainsOnlyWhileNothingWaits) {
+  pull(1, 10 * kSeg, 100, 8);
+  EXPECT_TRUE(ahead_->drained());
+  pull(2, 0, kSeg, 8);
+  EXPECT_FALSE(ahead_->drained()) << "segments 1 to 7 wait for their pulls";
+}
+
 TEST_F(SegmentReadAheadTest, APullOutOfOrderOrOfAnotherSizeIsReadAfresh) {
   pull(1, 0, kSeg, 4);
   // The receiver went back: nothing read ahead holds offset 0 any more.

@@ -72,11 +72,6 @@ class Bytes {
     b.size_ = size;
     return b;
   }
-  static Bytes copy_aligned(std::span<const uint8_t> src, size_t aligned_at, size_t alignment) {
-    Bytes b = aligned(src.size(), aligned_at, alignment);
-    if (!src.empty()) std::memcpy(b.data(), src.data(), src.size());
-    return b;
-  }
 
   Bytes(Bytes&& other) noexcept
       : storage_(std::move(other.storage_)), data_(other.data_), size_(other.size_) {

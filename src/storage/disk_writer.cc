@@ -276,8 +276,6 @@ void DiskWriter::apply_write(size_t index) {
 }
 
 void DiskWriter::flush_all_pending() {
-  groups_.clear();
-  group_ops_.clear();
   for (const TaskId& id : dirty_) {
     auto it = open_.find(id);
     if (it != open_.end()) plan_groups(it->first, it->second);
@@ -287,8 +285,6 @@ void DiskWriter::flush_all_pending() {
 }
 
 void DiskWriter::flush_pending(const TaskId& id, OpenUpload& upload) {
-  groups_.clear();
-  group_ops_.clear();
   plan_groups(id, upload);
   issue_groups();
 }
@@ -326,6 +322,8 @@ void DiskWriter::issue_groups() {
       finish_group(g, requests_[r].syscalls);
     }
   }
+  groups_.clear();
+  group_ops_.clear();
 }
 
 void DiskWriter::plan_groups(const TaskId& id, OpenUpload& upload) {

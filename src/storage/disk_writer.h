@@ -162,7 +162,7 @@ class DiskWriter {
   // Appends the upload's pending writes to groups_, merged where adjacent.
   void plan_groups(const TaskId& id, OpenUpload& upload);
   // Writes groups_: all files at once through FileSystem::write_all, one
-  // write per file at a time.
+  // write per file at a time; leaves groups_ empty for the next plan.
   void issue_groups();
   void fill_iov(WriteGroup& g);
   // Sets the file's O_DIRECT for the group's alignment.

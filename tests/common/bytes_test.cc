@@ -20,14 +20,6 @@ TEST(Bytes, AlignedPutsTheChosenByteOnABoundary) {
   }
 }
 
-TEST(Bytes, CopyAlignedKeepsEveryByte) {
-  std::vector<uint8_t> src(40000);
-  for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint8_t>(i * 13 + 5);
-  const Bytes b = Bytes::copy_aligned(src, 61, kPayloadAlignment);
-  EXPECT_EQ(address(b.data() + 61) % kPayloadAlignment, 0u);
-  EXPECT_EQ(std::vector<uint8_t>(b.data(), b.data() + b.size()), src);
-}
-
 TEST(Bytes, MovingKeepsTheDataWhereItIs) {
   Bytes a = Bytes::aligned(8192, 100, kPayloadAlignment);
   const uint8_t* where = a.data();
@@ -42,7 +34,7 @@ TEST(Bytes, MovingKeepsTheDataWhereItIs) {
 }
 
 TEST(Bytes, EmptyAlignedBlockIsEmpty) {
-  const Bytes b = Bytes::copy_aligned({}, 0, kPayloadAlignment);
+  const Bytes b = Bytes::aligned(0, 0, kPayloadAlignment);
   EXPECT_TRUE(b.empty());
 }
 

@@ -41,7 +41,12 @@ int SegmentReadAhead::read_from(std::string_view task_id, uint32_t user_id, uint
     batch.push_back({at, n, user_id, std::move(rsp.pdu)});
   }
   if (batch.empty()) return EINVAL;
-  if (const int err = reader_->read_consecutive(offset, payloads); err != 0) return err;
+  if (const int err = reader_->read_consecutive(offset, payloads); err != 0) {
+    // A damaged block further on must not cost the segments before it: the
+    // pull is answered alone when its own bytes are sound.
+    if (batch.size() == 1) return err;
+    return read_from(task_id, user_id, offset, size, 1, first);
+  }
   read_to_end_ = read_to_end_ || batch.back().offset + batch.back().size >= file_size;
   *first = std::move(batch.front().pdu);
   for (size_t i = 1; i < batch.size(); ++i) ready_.push_back(std::move(batch[i]));

@@ -43,11 +43,13 @@ class PatternReader : public storage::FileReader {
 
   int reads = 0;
   std::vector<size_t> pieces_per_read;
-  int fail_with = 0;
+  int fail_with = 0;                // every read fails so
+  uint64_t damaged = ~uint64_t{0};  // a read that covers this byte fails with EBADMSG
 
  private:
   int fill(uint64_t offset, std::span<uint8_t> dst) const {
     if (offset + dst.size() > meta_.file_size) return EINVAL;
+    if (damaged >= offset && damaged < offset + dst.size()) return EBADMSG;
     for (size_t i = 0; i < dst.size(); ++i) dst[i] = static_cast<uint8_t>((offset + i) * 31 + 7);
     return 0;
   }
@@ -188,6 +190,16 @@ TEST_F(SegmentReadAheadTest, AReadErrorIsReturnedAndNothingIsKept) {
   EXPECT_EQ(ahead_->ready(), 0u);
   file_->fail_with = 0;
   EXPECT_TRUE(holds_file_bytes(pull(2, 0, kSeg, 4)));
+}
+
+TEST_F(SegmentReadAheadTest, ADamagedSegmentAheadDoesNotCostTheOnesBeforeIt) {
+  file_->damaged = 5 * kSeg + 10;
+  EXPECT_TRUE(holds_file_bytes(pull(1, 3 * kSeg, kSeg, 8)));
+  EXPECT_EQ(file_->pieces_per_read, (std::vector<size_t>{8, 1})) << "the batch, then 3 alone";
+  EXPECT_TRUE(holds_file_bytes(pull(2, 4 * kSeg, kSeg, 8)));
+  Bytes pdu;
+  EXPECT_EQ(ahead_->take(3, kTaskId, kUser, 5 * kSeg, kSeg, 8, &pdu), EBADMSG);
+  EXPECT_TRUE(holds_file_bytes(pull(4, 6 * kSeg, kSeg, 8))) << "and the ones after it";
 }
 
 TEST_F(SegmentReadAheadTest, APullAtOrPastTheEndIsRefused) {

@@ -23,8 +23,8 @@ class SegmentReadAhead {
       : reader_(std::move(reader)) {}
 
   // The PULL_DATA_RSP answering a pull of `size` bytes at `offset` (cut at
-  // the file's end), read now together with up to depth - 1 segments of the same
-  // size after it unless it was read before. Returns 0 or the reader's errno.
+  // the file's end): read before, or read now together with up to depth - 1
+  // segments of the same size after it. Returns 0 or the reader's errno.
   int take(uint16_t seq, std::string_view task_id, uint32_t user_id, uint64_t offset, uint32_t size,
            uint32_t depth, Bytes* pdu);
 

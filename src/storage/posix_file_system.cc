@@ -21,7 +21,7 @@ namespace ttfs::storage {
 
 namespace {
 
-// Steps an iovec array past `n` bytes written.
+// Steps an iovec array past `n` bytes transferred.
 void advance(iovec*& iov, int& count, size_t n) {
   while (n > 0) {
     if (n >= iov->iov_len) {
@@ -37,6 +37,31 @@ void advance(iovec*& iov, int& count, size_t n) {
   }
 }
 
+// Runs preadv or pwritev until every element of iov is done: retried after
+// EINTR and after short transfers, at most IOV_MAX elements a call. *calls
+// counts the system calls made.
+template <typename VectoredIo>
+int transfer_all(int fd, iovec* iov, int count, uint64_t offset, uint64_t* calls, VectoredIo io) {
+  while (count > 0) {
+    if (iov->iov_len == 0) {  // nothing left in this element (or an empty one)
+      ++iov;
+      --count;
+      continue;
+    }
+    if (offset > static_cast<uint64_t>(std::numeric_limits<off_t>::max())) return EFBIG;
+    ++*calls;
+    const ssize_t n = io(fd, iov, std::min(count, IOV_MAX), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return EIO;  // no progress and no error (or the file ended): do not spin
+    offset += static_cast<uint64_t>(n);
+    advance(iov, count, static_cast<size_t>(n));
+  }
+  return 0;
+}
+
 class PosixFile final : public File {
  public:
   explicit PosixFile(UniqueFd fd) : fd_(std::move(fd)) {}
@@ -44,24 +69,7 @@ class PosixFile final : public File {
   int fd() const { return fd_.get(); }
 
   int write_at(iovec* iov, int count, uint64_t offset, uint64_t* syscalls) override {
-    while (count > 0) {
-      if (iov->iov_len == 0) {  // nothing left in this element (or an empty one)
-        ++iov;
-        --count;
-        continue;
-      }
-      if (offset > static_cast<uint64_t>(std::numeric_limits<off_t>::max())) return EFBIG;
-      ++*syscalls;
-      const ssize_t n = ::pwritev(fd_.get(), iov, count, static_cast<off_t>(offset));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return errno;
-      }
-      if (n == 0) return EIO;  // no progress and no error: do not spin
-      offset += static_cast<uint64_t>(n);
-      advance(iov, count, static_cast<size_t>(n));
-    }
-    return 0;
+    return transfer_all(fd_.get(), iov, count, offset, syscalls, ::pwritev);
   }
 
   int read_at(std::span<uint8_t> dst, uint64_t offset) override {
@@ -80,32 +88,12 @@ class PosixFile final : public File {
   }
 
   int read_scattered(std::span<const std::span<uint8_t>> dsts, uint64_t offset) override {
-    std::vector<iovec> vec;
-    vec.reserve(dsts.size());
-    for (const std::span<uint8_t> dst : dsts) vec.push_back({dst.data(), dst.size()});
-    iovec* iov = vec.data();
-    int count = static_cast<int>(std::min<size_t>(vec.size(), IOV_MAX));
-    int rest = static_cast<int>(vec.size()) - count;
-    while (count > 0) {
-      if (iov->iov_len == 0) {
-        ++iov;
-        --count;
-      } else {
-        const ssize_t n = ::preadv(fd_.get(), iov, count, static_cast<off_t>(offset));
-        if (n < 0) {
-          if (errno == EINTR) continue;
-          return errno;
-        }
-        if (n == 0) return EIO;
-        offset += static_cast<uint64_t>(n);
-        advance(iov, count, static_cast<size_t>(n));
-      }
-      if (count == 0 && rest > 0) {  // past IOV_MAX pieces: the next vector
-        count = std::min(rest, IOV_MAX);
-        rest -= count;
-      }
-    }
-    return 0;
+    std::vector<iovec> iov;
+    iov.reserve(dsts.size());
+    for (const std::span<uint8_t> dst : dsts) iov.push_back({dst.data(), dst.size()});
+    uint64_t calls = 0;
+    return transfer_all(fd_.get(), iov.data(), static_cast<int>(iov.size()), offset, &calls,
+                        ::preadv);
   }
 
   int size(uint64_t* bytes) override {

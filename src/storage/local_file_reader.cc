@@ -13,6 +13,16 @@
 
 namespace ttfs::storage {
 
+namespace {
+
+// Whether `dst` may be read at `offset` with O_DIRECT as it lies.
+bool direct_readable(uint64_t offset, std::span<uint8_t> dst) {
+  return direct_io_aligned(offset) && direct_io_aligned(dst.size()) &&
+         direct_io_aligned(reinterpret_cast<uintptr_t>(dst.data()));
+}
+
+}  // namespace
+
 std::unique_ptr<LocalFileReader> LocalFileReader::open(const StoreLayout& layout,
                                                        const FileMeta& meta, bool direct_io) {
   if (!meta.complete) return nullptr;
@@ -34,14 +44,14 @@ std::unique_ptr<LocalFileReader> LocalFileReader::open(const StoreLayout& layout
 }
 
 int LocalFileReader::read_at(uint64_t offset, std::span<uint8_t> dst) {
-  if (offset > meta_.file_size || dst.size() > meta_.file_size - offset) return EINVAL;
+  if (!in_file(offset, dst.size())) return EINVAL;
   if (dst.empty()) return 0;  // an empty span may have no storage to copy into
   if (meta_.block_checksums.empty()) return read_raw(offset, dst);  // stored before checksums
+  if (whole_blocks(offset, dst.size())) return read_checked(offset, dst);
   constexpr uint64_t kBlock = BlockChecksums::kBlockSize;
   const uint64_t end = offset + dst.size();
   const uint64_t first = offset / kBlock * kBlock;
   const uint64_t last = std::min((end + kBlock - 1) / kBlock * kBlock, meta_.file_size);
-  if (first == offset && last == end) return read_checked(offset, dst);
   // The read starts or ends inside a block: the whole blocks are read and
   // checked, and the part asked for is copied out.
   const size_t span = static_cast<size_t>(last - first);
@@ -52,20 +62,18 @@ int LocalFileReader::read_at(uint64_t offset, std::span<uint8_t> dst) {
 }
 
 int LocalFileReader::read_consecutive(uint64_t offset, std::span<const std::span<uint8_t>> dsts) {
-  constexpr uint64_t kBlock = BlockChecksums::kBlockSize;
-  uint64_t end = offset;
-  bool whole_blocks = offset % kBlock == 0;
-  bool aligned = direct_io_aligned(offset);
+  bool whole = true;
+  bool aligned = true;
+  uint64_t at = offset;
   for (const std::span<uint8_t> dst : dsts) {
-    if (dst.empty() || end > meta_.file_size || dst.size() > meta_.file_size - end) {
+    if (dst.empty() || !in_file(at, dst.size())) {
       return FileReader::read_consecutive(offset, dsts);  // read_at's answer for each
     }
-    end += dst.size();
-    whole_blocks = whole_blocks && (end % kBlock == 0 || end == meta_.file_size);
-    aligned = aligned && direct_io_aligned(dst.size()) &&
-              direct_io_aligned(reinterpret_cast<uintptr_t>(dst.data()));
+    whole = whole && whole_blocks(at, dst.size());
+    aligned = aligned && direct_readable(at, dst);
+    at += dst.size();
   }
-  if (meta_.block_checksums.empty() || !whole_blocks) {
+  if (meta_.block_checksums.empty() || !whole) {
     return FileReader::read_consecutive(offset, dsts);
   }
   if (const int err = read_raw(offset, dsts, aligned); err != 0) return err;
@@ -75,6 +83,16 @@ int LocalFileReader::read_consecutive(uint64_t offset, std::span<const std::span
     offset += dst.size();
   }
   return 0;
+}
+
+bool LocalFileReader::in_file(uint64_t offset, uint64_t size) const {
+  return offset <= meta_.file_size && size <= meta_.file_size - offset;
+}
+
+bool LocalFileReader::whole_blocks(uint64_t offset, uint64_t size) const {
+  constexpr uint64_t kBlock = BlockChecksums::kBlockSize;
+  const uint64_t end = offset + size;
+  return offset % kBlock == 0 && (end % kBlock == 0 || end == meta_.file_size);
 }
 
 int LocalFileReader::read_checked(uint64_t offset, std::span<uint8_t> dst) {
@@ -92,9 +110,7 @@ int LocalFileReader::report_bad_block(int64_t bad) const {
 }
 
 int LocalFileReader::read_raw(uint64_t offset, std::span<uint8_t> dst) {
-  const bool aligned = direct_io_aligned(offset) && direct_io_aligned(dst.size()) &&
-                       direct_io_aligned(reinterpret_cast<uintptr_t>(dst.data()));
-  return read_raw(offset, {&dst, 1}, aligned);
+  return read_raw(offset, {&dst, 1}, direct_readable(offset, dst));
 }
 
 int LocalFileReader::read_raw(uint64_t offset, std::span<const std::span<uint8_t>> dsts,

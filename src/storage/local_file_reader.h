@@ -33,6 +33,10 @@ class LocalFileReader final : public FileReader {
   LocalFileReader(FileMeta meta, std::unique_ptr<File> file, bool direct)
       : meta_(std::move(meta)), file_(std::move(file)), mode_(direct) {}
 
+  // The `size` bytes from `offset` lie within the file.
+  bool in_file(uint64_t offset, uint64_t size) const;
+  // They start on a checksum block and end on one or at the file's end.
+  bool whole_blocks(uint64_t offset, uint64_t size) const;
   // Reads without checking checksums.
   int read_raw(uint64_t offset, std::span<uint8_t> dst);
   int read_raw(uint64_t offset, std::span<const std::span<uint8_t>> dsts, bool aligned);

@@ -53,6 +53,12 @@ StoreDone::Kind to_kind(storage::DiskCompletion::Kind kind) {
   return StoreDone::Kind::kWritten;
 }
 
+// An equal share of `budget` among `holders`, kept within [least, most].
+uint32_t share_of(uint64_t budget, uint64_t holders, uint64_t least, uint64_t most) {
+  return static_cast<uint32_t>(
+      std::clamp<uint64_t>(budget / std::max<uint64_t>(holders, 1), least, most));
+}
+
 }  // namespace
 
 Worker::Worker(uint32_t index, const TransferLimits& limits, TaskQuota& quota,
@@ -436,9 +442,8 @@ uint32_t Worker::upload_window(uint32_t configured) const {
   // flight and 37-39k with 64.
   constexpr uint64_t kSegmentBudget = 512;
   constexpr uint64_t kLeast = 2;
-  const uint64_t share = kSegmentBudget / std::max<uint64_t>(transferring_, 1);
-  return static_cast<uint32_t>(
-      std::clamp<uint64_t>(share, std::min<uint64_t>(kLeast, configured), configured));
+  return share_of(kSegmentBudget, transferring_, std::min<uint64_t>(kLeast, configured),
+                  configured);
 }
 
 uint32_t Worker::read_ahead_depth() const {
@@ -451,8 +456,7 @@ uint32_t Worker::read_ahead_depth() const {
   // less CPU than 8 and four times the memory.
   constexpr uint64_t kSegmentBudget = 4096;
   constexpr uint64_t kDeepest = 8;
-  return static_cast<uint32_t>(
-      std::clamp<uint64_t>(kSegmentBudget / std::max<size_t>(downloads_.size(), 1), 1, kDeepest));
+  return share_of(kSegmentBudget, downloads_.size(), 1, kDeepest);
 }
 
 void Worker::store_abort(const TaskInfo& task) {

@@ -16,7 +16,7 @@ if [ "${1:-}" = "--compare" ]; then compare="${2:?--compare NAME:CLIENT_PORT:MSG
 
 build=build-bench
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DTTFS_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" --target ttfsd ttfs-load ttfs_micro_bench >/dev/null
+cmake --build "$build" -j"$(nproc)" --target ttfsd ttfs-load ttfs-floor ttfs_micro_bench >/dev/null
 
 load="$build/bench/load/ttfs-load"
 work="$(mktemp -d /tmp/ttfs-bench.XXXXXX)"
@@ -90,6 +90,19 @@ for run in "${runs[@]}"; do
   fi
 done
 
+# The floors: bare loops doing only the kernel's part of each path, three
+# times. Each run deletes the 1024 files of its upload path; the next waits
+# out the 30 s in which ext4 without a journal checks each freed inode.
+floor_args="--segments 32768"
+floor_results="$work/floor.txt"
+for floor_run in 1 2 3; do
+  [ "$floor_run" = 1 ] || sleep 40
+  sync
+  # shellcheck disable=SC2086  # a list of options
+  "$build/bench/floor/ttfs-floor" $floor_args --dir "$work" | sed "s/^FLOOR /FLOOR run=$floor_run /" \
+    >> "$floor_results" || echo "FLOOR run=$floor_run failed" >> "$floor_results"
+done
+
 # Connection scale: a fresh ttfsd holds 10,000 quiet connections while round
 # trips and relays run, three times (the machine is shared: the spread shows
 # its noise). The held senders wait for receivers that never come, so
@@ -158,6 +171,36 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
   echo
   echo '```'
   cut -f3 "$results"
+  echo '```'
+  echo
+  echo "## Floors (ttfs-floor, bare loops, 3 runs)"
+  echo
+  echo "What the kernel alone costs a server per 32 KiB segment on this machine: each"
+  echo "path done by a bare blocking loop on one thread, one connection (two for a"
+  echo "relay), a pull window of 8, no protocol, no checksums; the clients are other"
+  echo "threads of the same process, and only the server thread's CPU is counted. See"
+  echo "bench/floor/floors.h for what each loop does."
+  echo
+  echo "| path | server CPU µs/segment, runs 1 / 2 / 3 | client CPU µs/segment, runs 1 / 2 / 3 | MB/s, runs 1 / 2 / 3 |"
+  echo "|---|---|---|---|"
+  for path in $(sed -n 's/.* path=\([^ ]*\).*/\1/p' "$floor_results" | awk '!seen[$0]++'); do
+    server_cpu="" client_cpu="" rate=""
+    while read -r line; do
+      server_cpu+="${server_cpu:+ / }$(field server_cpu_us_per_segment "$line")"
+      client_cpu+="${client_cpu:+ / }$(field peer_cpu_us_per_segment "$line")"
+      rate+="${rate:+ / }$(field mb_per_s "$line")"
+    done < <(grep " path=$path " "$floor_results")
+    echo "| $path | $server_cpu | $client_cpu | $rate |"
+  done
+  echo
+  echo "The command, three times, 40 s apart:"
+  echo
+  echo '```'
+  echo "ttfs-floor $floor_args --dir DIR"
+  echo '```'
+  echo
+  echo '```'
+  cat "$floor_results"
   echo '```'
   echo
   echo "## Connection scale (ttfs-load scale, 10,000 connections held, 3 runs)"

@@ -8,6 +8,7 @@
 #include "IM.Server.pb.h"
 #include "net/pdu.h"
 #include "net/pull_data_codec.h"
+#include "transfer/flow_shares.h"
 #include "transfer/offline_task.h"
 #include "transfer/online_task.h"
 
@@ -51,12 +52,6 @@ StoreDone::Kind to_kind(storage::DiskCompletion::Kind kind) {
     case storage::DiskCompletion::Kind::kAborted: return StoreDone::Kind::kAborted;
   }
   return StoreDone::Kind::kWritten;
-}
-
-// An equal share of `budget` among `holders`, kept within [least, most].
-uint32_t share_of(uint64_t budget, uint64_t holders, uint64_t least, uint64_t most) {
-  return static_cast<uint32_t>(
-      std::clamp<uint64_t>(budget / std::max<uint64_t>(holders, 1), least, most));
 }
 
 }  // namespace
@@ -434,30 +429,10 @@ void Worker::store_finalize(const TaskInfo& task) {
 }
 
 uint32_t Worker::upload_window(uint32_t configured) const {
-  // Each segment in flight holds a pooled block. Beyond a few hundred per
-  // worker, more in flight do not move more bytes (the disk is the limit
-  // then), they only take memory and push the blocks out of the cache. So
-  // the transfers under way share a budget; one alone gets its whole window,
-  // which it needs: one 256 MiB upload moved 15-17k segments/s with 8 in
-  // flight and 37-39k with 64.
-  constexpr uint64_t kSegmentBudget = 512;
-  constexpr uint64_t kLeast = 2;
-  return share_of(kSegmentBudget, transferring_, std::min<uint64_t>(kLeast, configured),
-                  configured);
+  return upload_window_share(configured, transferring_);
 }
 
-uint32_t Worker::read_ahead_depth() const {
-  // Segments read ahead wait in pooled blocks; the downloads of a worker
-  // share a budget of them as its uploads share theirs, and each holds two
-  // batches at most, so at most twice the budget waits. Eight a read is
-  // where the disk's per-request cost stops paying back: at 1000
-  // downloads, 4 a read served 20.5-22.6k segments/s at 28.8-32.5 us of
-  // server CPU each, 8 served 24.7-26.8k at 22.8-28.9 us, and 32 took no
-  // less CPU than 8 and four times the memory.
-  constexpr uint64_t kSegmentBudget = 4096;
-  constexpr uint64_t kDeepest = 8;
-  return share_of(kSegmentBudget, downloads_.size(), 1, kDeepest);
-}
+uint32_t Worker::read_ahead_depth() const { return read_ahead_depth_share(downloads_.size()); }
 
 void Worker::store_abort(const TaskInfo& task) {
   spdlog::info("task {}: discarding the partial upload", task.id_text);

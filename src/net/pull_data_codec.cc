@@ -31,9 +31,11 @@ class WireReader {
     return false;  // longer than allowed
   }
 
+  // A length prefix, as protobuf reads one: 5 bytes at most (so none that
+  // wraps around 64 bits to a small length), then within what is left.
   bool bytes(std::span<const uint8_t>& out) {
     uint64_t len;
-    if (!varint(len) || len > static_cast<uint64_t>(end_ - p_)) return false;
+    if (!varint(len, 5) || len > static_cast<uint64_t>(end_ - p_)) return false;
     out = {p_, static_cast<size_t>(len)};
     p_ += len;
     return true;
@@ -133,7 +135,7 @@ std::optional<size_t> find_pull_data_payload(std::span<const uint8_t> arrived) {
     const auto type = static_cast<uint32_t>(key & 7);
     if (key >> 3 == 5 && type == kLengthDelimited) {
       uint64_t length;
-      if (!in.varint(length)) return std::nullopt;
+      if (!in.varint(length, 5)) return std::nullopt;
       return kPduHeaderSize + in.position();
     }
     if (key >> 3 == 0 || !in.skip(type)) return std::nullopt;

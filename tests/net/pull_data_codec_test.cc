@@ -368,6 +368,29 @@ TEST(ParsePullDataRsp, LengthBeyondTheBodyIsRefused) {
   EXPECT_FALSE(parse(unknown).has_value());
 }
 
+TEST(ParsePullDataRsp, ALengthPrefixLongerThanFiveBytesIsRefusedAsProtobufRefusesIt) {
+  // Ten bytes whose last bits fall off the top of 64: read as a varint of
+  // values, this says 0, and the body would go on from the next byte.
+  Fields f;
+  f.task_id.reset();
+  Wire w = canonical(f);
+  w.key(2, 2).raw({0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x26});
+  EXPECT_FALSE(protobuf_accepts(w));
+  EXPECT_FALSE(parse(w).has_value());
+  // Six bytes saying 3, as a padded value varint may: still refused.
+  Wire padded = canonical(f);
+  padded.key(2, 2).raw({0x83, 0x80, 0x80, 0x80, 0x80, 0x00, 'a', 'b', 'c'});
+  EXPECT_FALSE(protobuf_accepts(padded));
+  EXPECT_FALSE(parse(padded).has_value());
+  // Five bytes saying 3 are read as protobuf reads them.
+  Wire five = canonical(f);
+  five.key(2, 2).raw({0x83, 0x80, 0x80, 0x80, 0x00, 'a', 'b', 'c'});
+  ASSERT_TRUE(protobuf_accepts(five));
+  const auto view = parse(five);
+  ASSERT_TRUE(view.has_value());
+  EXPECT_EQ(view->task_id, "abc");
+}
+
 TEST(ParsePullDataRsp, TornFixedWidthUnknownFieldIsRefused) {
   Wire w32 = canonical({});
   w32.key(9, 5).raw({1, 2, 3});

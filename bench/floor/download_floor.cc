@@ -9,6 +9,7 @@
 #include "floors.h"
 #include "loopback.h"
 #include "peer_thread.h"
+#include "peers.h"
 #include "support.h"
 
 namespace ttfs::floor {
@@ -25,21 +26,6 @@ void store_cold_file(const std::string& path, uint64_t segments) {
   for (uint64_t i = 0; i < segments; ++i) write_all(file.get(), segment.data(), segment.size());
   if (::fsync(file.get()) != 0) throw std::system_error(errno, std::generic_category(), "fsync");
   ::posix_fadvise(file.get(), 0, 0, POSIX_FADV_DONTNEED);
-}
-
-// A receiver that keeps `window` requests in flight and reads every segment.
-void pull_segments(int socket, uint64_t segments, uint32_t window) {
-  std::vector<char> segment(kSegmentSize);
-  const char request[kRequestSize] = {};
-  uint64_t requested = std::min<uint64_t>(window, segments);
-  for (uint64_t i = 0; i < requested; ++i) write_all(socket, request, sizeof request);
-  for (uint64_t i = 0; i < segments; ++i) {
-    read_exact(socket, segment.data(), segment.size());
-    if (requested < segments) {
-      write_all(socket, request, sizeof request);
-      ++requested;
-    }
-  }
 }
 
 template <typename SendSegment>

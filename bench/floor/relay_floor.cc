@@ -8,6 +8,7 @@
 #include "floors.h"
 #include "loopback.h"
 #include "peer_thread.h"
+#include "peers.h"
 #include "support.h"
 
 namespace ttfs::floor {
@@ -20,28 +21,10 @@ FloorResult relay(const FloorOptions& options, ForwardSegment forward_segment) {
   const uint64_t segments = options.segments;
   SocketPair to_receiver = connect_over_loopback();
   SocketPair to_sender = connect_over_loopback();
-  PeerThread receiver({to_receiver.peer_end.get()}, [&] {
-    std::vector<char> segment(kSegmentSize);
-    const char request[kRequestSize] = {};
-    uint64_t requested = std::min<uint64_t>(options.window, segments);
-    for (uint64_t i = 0; i < requested; ++i)
-      write_all(to_receiver.peer_end.get(), request, sizeof request);
-    for (uint64_t i = 0; i < segments; ++i) {
-      read_exact(to_receiver.peer_end.get(), segment.data(), segment.size());
-      if (requested < segments) {
-        write_all(to_receiver.peer_end.get(), request, sizeof request);
-        ++requested;
-      }
-    }
-  });
-  PeerThread sender({to_sender.peer_end.get()}, [&] {
-    const std::vector<char> segment(kSegmentSize, 'r');
-    char request[kRequestSize];
-    for (uint64_t i = 0; i < segments; ++i) {
-      read_exact(to_sender.peer_end.get(), request, sizeof request);
-      write_all(to_sender.peer_end.get(), segment.data(), segment.size());
-    }
-  });
+  PeerThread receiver({to_receiver.peer_end.get()},
+                      [&] { pull_segments(to_receiver.peer_end.get(), segments, options.window); });
+  PeerThread sender({to_sender.peer_end.get()},
+                    [&] { answer_pulls(to_sender.peer_end.get(), segments, 'r'); });
 
   const ServerClock clock;
   char request[kRequestSize];

@@ -9,6 +9,7 @@
 #include "floors.h"
 #include "loopback.h"
 #include "peer_thread.h"
+#include "peers.h"
 #include "support.h"
 
 namespace ttfs::floor {
@@ -36,14 +37,8 @@ FloorResult upload_direct(const FloorOptions& options) {
   const uint64_t files = std::max<uint64_t>(1, options.segments / kSegmentsPerFile);
   const uint64_t segments = files * kSegmentsPerFile;
   SocketPair link = connect_over_loopback();
-  PeerThread sender({link.peer_end.get()}, [&] {
-    const std::vector<char> segment(kSegmentSize, 'u');
-    char request[kRequestSize];
-    for (uint64_t i = 0; i < segments; ++i) {
-      read_exact(link.peer_end.get(), request, sizeof request);
-      write_all(link.peer_end.get(), segment.data(), segment.size());
-    }
-  });
+  PeerThread sender({link.peer_end.get()},
+                    [&] { answer_pulls(link.peer_end.get(), segments, 'u'); });
   const AlignedBuffer file_data = aligned_buffer(kFileSize, 0);
   const char request[kRequestSize] = {};
   ScratchFiles written;

@@ -32,7 +32,7 @@ template <typename SendSegment>
 FloorResult serve_download(const FloorOptions& options, int open_flags, SendSegment send_segment) {
   const uint64_t segments = options.segments;
   ScratchFiles scratch;
-  const std::string& path = scratch.add(options.dir + "/ttfs-floor-download");
+  const std::string path = scratch.add(options.dir + "/ttfs-floor-download");
   store_cold_file(path, segments);
   UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | open_flags));
   if (!file) throw std::system_error(errno, std::generic_category(), "open " + path);

@@ -1,9 +1,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <system_error>
-#include <vector>
 
 #include "floors.h"
 #include "loopback.h"

@@ -56,7 +56,11 @@ class ScratchFiles {
   ~ScratchFiles() {
     for (const std::string& path : paths_) ::unlink(path.c_str());
   }
-  const std::string& add(std::string path) { return paths_.emplace_back(std::move(path)); }
+  // Returns the path, to be used at once.
+  std::string add(std::string path) {
+    paths_.push_back(path);
+    return path;
+  }
 
  private:
   std::vector<std::string> paths_;

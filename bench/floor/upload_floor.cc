@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <string>
 #include <system_error>
-#include <vector>
 
 #include "floors.h"
 #include "loopback.h"

@@ -18,14 +18,14 @@ uint32_t upload_window_share(uint32_t configured, uint64_t transferring) {
   // The disk writer merges the adjacent segments of a file that wait
   // together into one write, so an upload's window is also the size of its
   // writes: with 2 in flight, 1000 uploads of 1 MiB took 28-35 us of server
-  // CPU a segment (peak RSS 180-200 MB); with 8, 23-29 us (390-480 MB).
+  // CPU a segment (peak RSS 178-200 MB); with 8, 23-29 us (394-520 MB).
   // - A worker's transfers share a budget of 4096 segments (128 MiB), and
   //   past it each gets less.
   // - A few uploads share a deep window, which a lone one needs to keep the
   //   network and the disk busy: one 256 MiB upload moved 15-17k segments/s
   //   with 8 in flight and 37-39k with 64.
   // - Many need no more than 16 each: 100 uploads took 30-38 us a segment
-  //   with 64 each, and 25-26 with 16.
+  //   with 64 each, and 24.7-25.9 with 16.
   constexpr uint64_t kSegmentBudget = 4096;
   constexpr uint64_t kDeepShare = 256;
   constexpr uint64_t kManyEach = 16;

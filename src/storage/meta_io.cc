@@ -176,8 +176,15 @@ int overwrite_meta_file(const StoreLayout& layout, const FileMeta& meta, bool du
   iovec iov{const_cast<uint8_t*>(bytes.data()), bytes.size()};  // read through only
   uint64_t calls = 0;
   if (const int err = opened.file->write_at(&iov, 1, 0, &calls); err != 0) return err;
-  // A longer record from before must not leave its tail behind.
-  if (const int err = opened.file->truncate(bytes.size()); err != 0) return err;
+  // A longer record from before must not leave its tail behind. Most
+  // rewrites are no shorter than the last, and an ftruncate to the size a
+  // file already has still costs ext4 a truncate (about 6 µs, two per
+  // upload), where an fstat costs next to nothing.
+  uint64_t on_disk = 0;
+  if (const int err = opened.file->size(&on_disk); err != 0) return err;
+  if (on_disk > bytes.size()) {
+    if (const int err = opened.file->truncate(bytes.size()); err != 0) return err;
+  }
   return durable ? opened.file->sync() : 0;
 }
 

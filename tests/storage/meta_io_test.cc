@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <memory>
 
 #include "storage/crc32c.h"
 #include "storage/file_system.h"
@@ -23,6 +24,60 @@ FileMeta sample() {
   meta.complete = true;
   return meta;
 }
+
+// The real file system, with a count of the truncates asked of its files.
+class TruncateCountingFileSystem final : public FileSystem {
+ public:
+  int truncates = 0;
+
+  OpenedFile open(const std::filesystem::path& path, OpenMode mode, bool want_direct) override {
+    OpenedFile opened = real().open(path, mode, want_direct);
+    if (opened.file)
+      opened.file = std::make_unique<CountingFile>(std::move(opened.file), truncates);
+    return opened;
+  }
+  int make_dir(const std::filesystem::path& dir, bool* created) override {
+    return real().make_dir(dir, created);
+  }
+  int make_dirs(const std::filesystem::path& dir, bool* created) override {
+    return real().make_dirs(dir, created);
+  }
+  int sync_dir(const std::filesystem::path& dir) override { return real().sync_dir(dir); }
+  int sync_all(const std::filesystem::path& any_path) override { return real().sync_all(any_path); }
+  int remove(const std::filesystem::path& path) override { return real().remove(path); }
+  int file_size(const std::filesystem::path& path, uint64_t* bytes) override {
+    return real().file_size(path, bytes);
+  }
+  int list_dir(const std::filesystem::path& dir, std::vector<DirEntry>* entries) override {
+    return real().list_dir(dir, entries);
+  }
+
+ private:
+  class CountingFile final : public File {
+   public:
+    CountingFile(std::unique_ptr<File> file, int& truncates)
+        : file_(std::move(file)), truncates_(truncates) {}
+    int write_at(iovec* iov, int count, uint64_t offset, uint64_t* syscalls) override {
+      return file_->write_at(iov, count, offset, syscalls);
+    }
+    int read_at(std::span<uint8_t> dst, uint64_t offset) override {
+      return file_->read_at(dst, offset);
+    }
+    int size(uint64_t* bytes) override { return file_->size(bytes); }
+    int truncate(uint64_t bytes) override {
+      ++truncates_;
+      return file_->truncate(bytes);
+    }
+    int set_direct(bool on) override { return file_->set_direct(on); }
+    int sync() override { return file_->sync(); }
+
+   private:
+    std::unique_ptr<File> file_;
+    int& truncates_;
+  };
+
+  static FileSystem& real() { return posix_file_system(); }
+};
 
 void write_raw(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -143,6 +198,29 @@ TEST(MetaIoTest, OverwriteReplacesTheRecordAndLeavesNoTemporary) {
   read = read_meta_file(layout.fs(), layout.meta_path(meta.task_id));
   ASSERT_TRUE(read.ok()) << read.describe();
   EXPECT_EQ(*read.meta, meta);
+}
+
+TEST(MetaIoTest, OverwriteTruncatesOnlyWhenTheRecordShrinks) {
+  TempDir dir;
+  TruncateCountingFileSystem fs;
+  const StoreLayout layout(dir.path(), fs);
+  FileMeta meta = sample();
+  meta.file_name = "long-name.bin";
+  std::filesystem::create_directories(layout.shard_dir(meta.task_id));
+
+  ASSERT_EQ(overwrite_meta_file(layout, meta), 0);  // a new file
+  ASSERT_EQ(overwrite_meta_file(layout, meta), 0);  // the same length again
+  meta.file_name = "longer-name.bin";
+  ASSERT_EQ(overwrite_meta_file(layout, meta), 0);  // longer
+  EXPECT_EQ(fs.truncates, 0);
+
+  meta.file_name = "short";
+  ASSERT_EQ(overwrite_meta_file(layout, meta), 0);
+  EXPECT_EQ(fs.truncates, 1);
+  const auto read = read_meta_file(layout.fs(), layout.meta_path(meta.task_id));
+  ASSERT_TRUE(read.ok()) << read.describe();
+  EXPECT_EQ(*read.meta, meta);
+  EXPECT_EQ(std::filesystem::file_size(layout.meta_path(meta.task_id)), encode_meta(meta).size());
 }
 
 TEST(MetaIoTest, OverwriteFailureReportsErrno) {

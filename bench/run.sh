@@ -3,7 +3,11 @@
 # figures of ttfs-load against a freshly started ttfsd, then the
 # micro-benchmarks. Everything runs on loopback.
 #
-#   bench/run.sh [--compare NAME:CLIENT_PORT:MSG_PORT:PID]
+#   bench/run.sh [--compare NAME:CLIENT_PORT:MSG_PORT:PID] [--repeats N]
+#
+# Each end-to-end run is made N times (3 by default), one server after the
+# other each time, and the table shows the median: single runs of a second
+# or two on this shared virtual machine vary by up to half.
 #
 # --compare adds the same end-to-end runs against another server that is
 # already running on 127.0.0.1 (TeamTalk's original file_server, say), so both
@@ -17,7 +21,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 compare=""
-if [ "${1:-}" = "--compare" ]; then compare="${2:?--compare NAME:CLIENT_PORT:MSG_PORT:PID}"; fi
+repeats=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --compare) compare="${2:?--compare NAME:CLIENT_PORT:MSG_PORT:PID}"; shift 2 ;;
+    --repeats) repeats="${2:?--repeats N}"; shift 2 ;;
+    *) echo "usage: bench/run.sh [--compare NAME:CLIENT_PORT:MSG_PORT:PID] [--repeats N]" >&2; exit 2 ;;
+  esac
+done
 
 build="build-bench"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DTTFS_BUILD_TESTS=OFF >/dev/null
@@ -86,19 +97,21 @@ start_ttfsd() {
 for run in "${runs[@]}"; do
   name="${run%%|*}"
   args="${run#*|}"
-  # A fresh server and store for each run, so no run pays for another's
-  # files; once as configured by default (the O_DIRECT store) and once
-  # through the page cache.
-  for variant in "ttfsd|" "ttfsd DirectIo=false|--direct-io false"; do
-    start_ttfsd "${variant#*|}"
-    measure "${variant%%|*}" "$name" "$client_port" "$msg_port" "$ttfsd_pid" "$args"
-    kill -TERM "$ttfsd_pid"; wait "$ttfsd_pid" || true
+  for _ in $(seq "$repeats"); do
+    # A fresh server and store for each run, so no run pays for another's
+    # files; once as configured by default (the O_DIRECT store) and once
+    # through the page cache.
+    for variant in "ttfsd|" "ttfsd DirectIo=false|--direct-io false"; do
+      start_ttfsd "${variant#*|}"
+      measure "${variant%%|*}" "$name" "$client_port" "$msg_port" "$ttfsd_pid" "$args"
+      kill -TERM "$ttfsd_pid"; wait "$ttfsd_pid" || true
+    done
+    if [ -n "$compare" ]; then
+      IFS=: read -r cname cport mport cpid <<< "$compare"
+      sync
+      measure "$cname" "$name" "$cport" "$mport" "$cpid" "$args"
+    fi
   done
-  if [ -n "$compare" ]; then
-    IFS=: read -r cname cport mport cpid <<< "$compare"
-    sync
-    measure "$cname" "$name" "$cport" "$mport" "$cpid" "$args"
-  fi
 done
 
 # The floors: bare loops doing only the kernel's part of each path, three
@@ -135,6 +148,37 @@ done
 "$build/bench/micro/ttfs_micro_bench" > "$work/micro.txt" 2>&1 || true
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
+
+# One table row per server and run: the repetition of median segments/s,
+# then every repetition's segments/s and CPU, and the transfers of all.
+end_to_end_rows() {
+  local -a keys=() lines
+  local -A lines_of=()
+  local server name line key
+  while IFS=$'\t' read -r server name line; do
+    key="$server|$name"
+    [ -n "${lines_of[$key]+set}" ] || keys+=("$key")
+    lines_of[$key]+="$line"$'\n'
+  done < "$results"
+  for key in "${keys[@]}"; do
+    mapfile -t lines < <(printf '%s' "${lines_of[$key]}")
+    local ok=0 failed=0 rates="" cpus="" rate cpu median rss
+    for line in "${lines[@]}"; do
+      ok=$((ok + $(field ok "$line" | grep -x '[0-9]*' || echo 0)))
+      # "failed=run": ttfs-load printed no result at all; count it as one.
+      failed=$((failed + $(field failed "$line" | grep -x '[0-9][0-9]*' || echo 1)))
+      rate=$(field segments_per_s "$line")
+      cpu=$(field server_cpu_us_per_segment "$line")
+      rates+="${rates:+ / }${rate:-none}"
+      cpus+="${cpus:+ / }${cpu:-none}"
+    done
+    median=$(for line in "${lines[@]}"; do
+               printf '%s\t%s\n' "$(field segments_per_s "$line" | grep -x '[0-9]*' || echo 0)" "$line"
+             done | sort -n -k1,1 | sed -n "$(( (${#lines[@]} + 1) / 2 ))p" | cut -f2-)
+    rss=$(field server_peak_rss_kb "$median")
+    echo "| ${key%%|*} | ${key#*|} | $ok/$failed | $(field segments_per_s "$median") | $(field mb_per_s "$median") | $(field p50_ms "$median") | $(field p99_ms "$median") | $(field server_cpu_us_per_segment "$median") | $(( ${rss:-0} / 1024 )) | $rates | $cpus |"
+  done
+}
 {
   echo "# Benchmark results"
   echo
@@ -145,12 +189,13 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
   echo
   echo "## End to end (ttfs-load, one client thread, window 8)"
   echo
-  echo "| server | run | ok/failed | segments/s | MB/s | p50 ms | p99 ms | server CPU µs/segment | server peak RSS MiB |"
-  echo "|---|---|---|---|---|---|---|---|---|"
-  while IFS=$'\t' read -r server name line; do
-    rss=$(field server_peak_rss_kb "$line")
-    echo "| $server | $name | $(field ok "$line")/$(field failed "$line") | $(field segments_per_s "$line") | $(field mb_per_s "$line") | $(field p50_ms "$line") | $(field p99_ms "$line") | $(field server_cpu_us_per_segment "$line") | $(( ${rss:-0} / 1024 )) |"
-  done < "$results"
+  echo "Each run was made $repeats times; a row shows the one of median segments/s, then"
+  echo "the segments/s and server CPU of all $repeats, in the order they ran, and the"
+  echo "transfers of all $repeats."
+  echo
+  echo "| server | run | ok/failed | segments/s | MB/s | p50 ms | p99 ms | server CPU µs/segment | server peak RSS MiB | segments/s, each run | server CPU µs/segment, each run |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  end_to_end_rows
   echo
   echo "Each run starts a fresh ttfsd with an empty store of its own, after a \`sync\`:"
   echo "\`ttfsd\` is the default configuration, whose store writes and reads page-aligned"
@@ -187,10 +232,10 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
   for run in "${runs[@]}"; do echo "ttfs-load ${run#*|} --threads 1 --server-pid PID"; done
   echo '```'
   echo
-  echo "The RESULT lines as printed:"
+  echo "The RESULT lines as printed, each after the server it measured:"
   echo
   echo '```'
-  cut -f3 "$results"
+  awk -F"\t" '{print $1 ": " $3}' "$results"
   echo '```'
   echo
   echo "## Floors (ttfs-floor, bare loops, 3 runs)"

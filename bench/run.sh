@@ -13,10 +13,9 @@
 # already running on 127.0.0.1 (TeamTalk's original file_server, say), so both
 # are measured by the same harness in the same run.
 #
-# Start it a minute or more after the last large deletion on this file
-# system (an earlier run.sh's stores included), and six if no `sync` followed
-# that deletion: on ext4 without a journal, new files are slow to create
-# until then (see the note on stores below).
+# Start it six minutes or more after the last large deletion on this file
+# system (an earlier run.sh's stores included): on ext4 without a journal,
+# new files are slow to create until then (see the note on stores below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,9 +36,7 @@ cmake --build "$build" -j"$(nproc)" --target ttfsd ttfs-load ttfs-floor ttfs_mic
 load="$build/bench/load/ttfs-load"
 work="$(mktemp -d /tmp/ttfs-bench.XXXXXX)"
 results="$work/results.tsv"
-# The stores are deleted at the end, then synced, so that whatever runs next
-# waits 60 s rather than 360 s for their inodes (see the note on stores below).
-trap 'kill "${ttfsd_pid:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; sync' EXIT
+trap 'kill "${ttfsd_pid:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # name | ttfs-load arguments
 runs=(
@@ -66,13 +63,15 @@ measure() {
 
 # Each run gets a store of its own, and all are removed only at the end. On
 # an ext4 without a journal (this machine's), the inode allocator skips every
-# free inode deleted less than 60 s ago (360 s while its inode table block is
-# not yet written back), looking each one up as it goes: a run begun soon
-# after another's clean-up spends most of its time creating files (a 1000-
-# upload run here took 65.6 µs a segment 10 s after 16,000 files were
-# deleted, 38.5 and 29.5 in the two runs after it, 26-29 once 4 minutes had
-# passed). `sync` first, so that no run competes with the writeback of the
-# last.
+# free inode deleted less than 60 s ago, or 360 s while the inode table block
+# holding it is unwritten (and creating files beside it dirties that block
+# again), looking each one up as it goes. A run begun soon after another's
+# clean-up spends much of its time creating files: a 1000-upload run here
+# took 65.6 µs a segment 10 s after 16,000 files were deleted, 38.5 and 29.5
+# in the two runs after it, 26-29 once 4 minutes had passed, and in a
+# profile taken 1.5 minutes after a deletion, 29 % of ttfsd's CPU was in
+# recently_deleted(). `sync` first, so that no run competes with the
+# writeback of the last.
 run_number=0
 # The harness is thousands of clients behind a handful of loopback addresses,
 # which MaxConnectionsPerIp (meant for the open network) would refuse, and
@@ -115,16 +114,16 @@ for run in "${runs[@]}"; do
 done
 
 # The floors: bare loops doing only the kernel's part of each path, three
-# times. Each run deletes the 1024 files of its upload path; the next, after
-# a `sync` has written their inode table blocks back, waits out the 60 s in
-# which the allocator would skip their inodes (see above).
-floor_args="--segments 32768"
+# times, each in a directory of its own whose files stay until the end, so
+# that no run creates its 1024 files among the inodes of the last (see the
+# note on stores above).
+floor_args="--segments 32768 --keep-files"
 floor_results="$work/floor.txt"
 for floor_run in 1 2 3; do
   sync
-  [ "$floor_run" = 1 ] || sleep 65
+  mkdir "$work/floor.$floor_run"
   # shellcheck disable=SC2086  # a list of options
-  "$build/bench/floor/ttfs-floor" $floor_args --dir "$work" | sed "s/^FLOOR /FLOOR run=$floor_run /" \
+  "$build/bench/floor/ttfs-floor" $floor_args --dir "$work/floor.$floor_run" | sed "s/^FLOOR /FLOOR run=$floor_run /" \
     >> "$floor_results" || echo "FLOOR run=$floor_run failed" >> "$floor_results"
 done
 
@@ -218,13 +217,13 @@ end_to_end_rows() {
   echo "(3 GB written with dd into the page cache took 6.7 s of system time, and 0.5 s when"
   echo "repeated at once), and the runs that grow it vary by up to ±40 % from run to run."
   echo
-  echo "Its file system is ext4 without a journal, whose inode allocator skips, one disk"
-  echo "block lookup each, every free inode deleted less than 60 s before (360 s while its"
+  echo "Its file system is ext4 without a journal, whose inode allocator skips, with a"
+  echo "buffer lookup each, every free inode deleted less than 60 s before (360 s while its"
   echo "inode table block is unwritten). Every upload creates two files, so a run begun"
   echo "soon after many deletions spends much of its time creating them: here, 1000"
   echo "uploads took 65.6 µs a segment 10 s after 16,000 files were deleted, and 26-29"
-  echo "µs four minutes later. No run here deletes files before another, apart from the"
-  echo "floors, 65 s apart."
+  echo "µs four minutes later. No run here deletes files; run.sh is to be started six"
+  echo "minutes or more after the last large deletion on the file system."
   echo
   echo "The exact commands:"
   echo
@@ -258,7 +257,7 @@ end_to_end_rows() {
     echo "| $path | $server_cpu | $client_cpu | $rate |"
   done
   echo
-  echo "The command, three times, 65 s apart:"
+  echo "The command, three times, each with a new DIR:"
   echo
   echo '```'
   echo "ttfs-floor $floor_args --dir DIR"

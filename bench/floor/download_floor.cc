@@ -31,7 +31,7 @@ void store_cold_file(const std::string& path, uint64_t segments) {
 template <typename SendSegment>
 FloorResult serve_download(const FloorOptions& options, int open_flags, SendSegment send_segment) {
   const uint64_t segments = options.segments;
-  ScratchFiles scratch;
+  ScratchFiles scratch(options.keep_files);
   const std::string path = scratch.add(options.dir + "/ttfs-floor-download");
   store_cold_file(path, segments);
   UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | open_flags));

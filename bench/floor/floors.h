@@ -19,6 +19,9 @@ struct FloorOptions {
   uint64_t segments = 8192;
   uint32_t window = 8;    // requests in flight, as a receiver pulls
   std::string dir = ".";  // where the upload and download paths put their files
+  // Leave those files behind: on ext4 without a journal, a run that creates
+  // its files among inodes freed in the last minutes pays for each of them.
+  bool keep_files = false;
 };
 
 struct FloorResult {

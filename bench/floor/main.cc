@@ -57,6 +57,9 @@ int main(int argc, char** argv) {
   app.add_option("--dir", options.dir,
                  "a directory on the disk under test (O_DIRECT must work there)")
       ->check(CLI::ExistingDirectory);
+  app.add_flag("--keep-files", options.keep_files,
+               "leave the files written in --dir behind (the next run then does not create its "
+               "own among freshly deleted inodes)");
   CLI11_PARSE(app, argc, argv);
 
   // A peer whose socket was shut down after a failure must not kill the run.

@@ -47,13 +47,15 @@ inline AlignedBuffer aligned_buffer(size_t size, char fill) {
   return buffer;
 }
 
-// The files a run made, removed when it ends, however it ends.
+// The files a run made, removed when it ends, however it ends, unless
+// they are to be kept.
 class ScratchFiles {
  public:
-  ScratchFiles() = default;
+  explicit ScratchFiles(bool keep) : keep_(keep) {}
   ScratchFiles(const ScratchFiles&) = delete;
   ScratchFiles& operator=(const ScratchFiles&) = delete;
   ~ScratchFiles() {
+    if (keep_) return;
     for (const std::string& path : paths_) ::unlink(path.c_str());
   }
   // Returns the path, to be used at once.
@@ -63,6 +65,7 @@ class ScratchFiles {
   }
 
  private:
+  bool keep_;
   std::vector<std::string> paths_;
 };
 

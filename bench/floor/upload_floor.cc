@@ -40,7 +40,7 @@ FloorResult upload_direct(const FloorOptions& options) {
                     [&] { answer_pulls(link.peer_end.get(), segments, 'u'); });
   const AlignedBuffer file_data = aligned_buffer(kFileSize, 0);
   const char request[kRequestSize] = {};
-  ScratchFiles written;
+  ScratchFiles written(options.keep_files);
 
   const ServerClock clock;
   uint64_t requested = std::min<uint64_t>(options.window, segments);

@@ -9,7 +9,8 @@
 # ttfsd and the compared server, one after the other each time, and the
 # table shows the median: single runs of a second or two on this shared
 # virtual machine vary by up to half. ttfsd with DirectIo=false runs once.
-# The stores stay until the end: the set writes about 45 GB.
+# The stores stay until the end: each repetition of the set uploads 7.4 GiB
+# to each server it measures, so ttfsd's stores take about 30 GiB.
 #
 # --compare adds the same end-to-end runs against another server that is
 # already running on 127.0.0.1 (TeamTalk's original file_server, say), so both
@@ -69,8 +70,9 @@ measure() {
 # holding it is unwritten (and creating files beside it dirties that block
 # again), looking each one up as it goes. A run begun soon after another's
 # clean-up spends much of its time creating files: a 1000-upload run here
-# took 65.6 µs a segment 10 s after 16,000 files were deleted, 38.5 and 29.5
-# in the two runs after it, 26-29 once 4 minutes had passed, and in a
+# took 65.6 µs a segment begun seconds after 16,000 files were deleted (and
+# 22,000 in the minutes before), 38.5 and 29.5 in the two runs after it,
+# 26-29 once 4 minutes had passed, and in a
 # profile taken 1.5 minutes after a deletion, 29 % of ttfsd's CPU was in
 # recently_deleted(). `sync` first, so that no run competes with the
 # writeback of the last.
@@ -227,9 +229,9 @@ end_to_end_rows() {
   echo "buffer lookup each, every free inode deleted less than 60 s before (360 s while its"
   echo "inode table block is unwritten). Every upload creates two files, so a run begun"
   echo "soon after many deletions spends much of its time creating them: here, 1000"
-  echo "uploads took 65.6 µs a segment 10 s after 16,000 files were deleted, and 26-29"
-  echo "µs four minutes later. No run here deletes files; run.sh is to be started six"
-  echo "minutes or more after the last large deletion on the file system."
+  echo "uploads took 65.6 µs a segment in a run begun seconds after 16,000 files were"
+  echo "deleted, and 26-29 µs four minutes later. No run here deletes files; run.sh is to"
+  echo "be started six minutes or more after the last large deletion on the file system."
   echo
   echo "The exact commands:"
   echo

@@ -63,12 +63,16 @@ class TruncateCountingFileSystem final : public FileSystem {
     int read_at(std::span<uint8_t> dst, uint64_t offset) override {
       return file_->read_at(dst, offset);
     }
+    int read_scattered(std::span<const std::span<uint8_t>> dsts, uint64_t offset) override {
+      return file_->read_scattered(dsts, offset);
+    }
     int size(uint64_t* bytes) override { return file_->size(bytes); }
     int truncate(uint64_t bytes) override {
       ++truncates_;
       return file_->truncate(bytes);
     }
     int set_direct(bool on) override { return file_->set_direct(on); }
+    int allocate(uint64_t bytes) override { return file_->allocate(bytes); }
     int sync() override { return file_->sync(); }
 
    private:

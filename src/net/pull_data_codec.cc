@@ -18,8 +18,7 @@ class WireReader {
   bool done() const { return p_ == end_; }
   size_t position() const { return static_cast<size_t>(p_ - begin_); }
 
-  // At most `max_bytes` bytes: 10 for a value, 5 for a key, as protobuf
-  // reads them.
+  // A value: 10 bytes at most, as protobuf reads one.
   bool varint(uint64_t& out, int max_bytes = 10) {
     out = 0;
     for (int shift = 0; shift < 7 * max_bytes; shift += 7) {
@@ -31,11 +30,15 @@ class WireReader {
     return false;  // longer than allowed
   }
 
-  // A length prefix, as protobuf reads one: 5 bytes at most (so none that
-  // wraps around 64 bits to a small length), then within what is left.
+  // A field's key, and a length prefix: 5 bytes at most, as protobuf reads
+  // them, so no length wraps around 64 bits to a small one.
+  bool key(uint64_t& out) { return varint(out, kKeyOrLengthBytes); }
+  bool length_prefix(uint64_t& len) { return varint(len, kKeyOrLengthBytes); }
+
+  // A length prefix, then that many bytes, all within what is left.
   bool bytes(std::span<const uint8_t>& out) {
     uint64_t len;
-    if (!varint(len, 5) || len > static_cast<uint64_t>(end_ - p_)) return false;
+    if (!length_prefix(len) || len > static_cast<uint64_t>(end_ - p_)) return false;
     out = {p_, static_cast<size_t>(len)};
     p_ += len;
     return true;
@@ -54,6 +57,8 @@ class WireReader {
   }
 
  private:
+  static constexpr int kKeyOrLengthBytes = 5;
+
   bool advance(size_t n) {
     if (static_cast<size_t>(end_ - p_) < n) return false;
     p_ += n;
@@ -95,7 +100,7 @@ std::optional<PullDataRspView> parse_pull_data_rsp(std::span<const uint8_t> body
   unsigned seen = 0;
   while (!in.done()) {
     uint64_t key;
-    if (!in.varint(key, 5) || key > UINT32_MAX) return std::nullopt;
+    if (!in.key(key) || key > UINT32_MAX) return std::nullopt;
     const auto field = static_cast<uint32_t>(key >> 3);
     const auto type = static_cast<uint32_t>(key & 7);
     const bool varint_field = field == 1 || field == 3 || field == 4;
@@ -131,11 +136,12 @@ std::optional<size_t> find_pull_data_payload(std::span<const uint8_t> arrived) {
   WireReader in(arrived.subspan(kPduHeaderSize));
   while (!in.done()) {
     uint64_t key;
-    if (!in.varint(key, 5)) return std::nullopt;
+    if (!in.key(key)) return std::nullopt;
     const auto type = static_cast<uint32_t>(key & 7);
     if (key >> 3 == 5 && type == kLengthDelimited) {
+      // The payload need not have arrived: its length is read, not checked.
       uint64_t length;
-      if (!in.varint(length, 5)) return std::nullopt;
+      if (!in.length_prefix(length)) return std::nullopt;
       return kPduHeaderSize + in.position();
     }
     if (key >> 3 == 0 || !in.skip(type)) return std::nullopt;
